@@ -1,0 +1,13 @@
+/**
+ * Internal per-connection state lives on the handler under these symbols: no extra object per
+ * connection, and no name a subclass could collide with. Not exported from the package.
+ */
+export const kSocket = Symbol('socket');
+export const kRoute = Symbol('route');
+export const kQueue = Symbol('queue');
+export const kAlive = Symbol('alive');
+export const kLastMessageAt = Symbol('lastMessageAt');
+export const kStreams = Symbol('streams');
+export const kTopics = Symbol('topics');
+export const kDrain = Symbol('drain');
+export const kCloseTimer = Symbol('closeTimer');

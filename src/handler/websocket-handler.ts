@@ -1,0 +1,259 @@
+import type { IncomingMessage } from 'node:http';
+import { Observable, Subject } from 'rxjs';
+import { WebSocket } from 'ws';
+import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
+import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
+import type { Route } from '../routing/route.js';
+import {
+  closeReasonTooLongMessage,
+  invalidCloseCodeMessage,
+  sendAfterCloseMessage,
+} from '../ws.messages.js';
+import {
+  kAlive,
+  kCloseTimer,
+  kDrain,
+  kLastMessageAt,
+  kQueue,
+  kRoute,
+  kSocket,
+  kStreams,
+  kTopics,
+} from './handler.symbols.js';
+
+/** A message as handlers receive it: text frames as `string`, binary frames as `Buffer`. */
+export type WebSocketMessage = string | Buffer;
+
+/** How a connection ended, as `onClose` and `closed$` report it. */
+export interface WebSocketCloseEvent {
+  code: number;
+  reason: string;
+}
+
+interface Streams {
+  messages?: Subject<WebSocketMessage>;
+  closed?: Subject<WebSocketCloseEvent>;
+}
+
+/**
+ * Base class of a WebSocket route's handler: one instance per connection (ws4py's `WebSocket`).
+ * Subclass it, implement the hooks you need, and name the class in `@WebSocketRoute()`.
+ * Constructor parameters are injected from the module that declares the route's controller.
+ *
+ * Hooks may be async. `onMessage` is called in arrival order and is not awaited before the next
+ * message; messages that arrive while the controller method or `onOpen()` is still running are
+ * held and delivered, in order, once `onOpen()` has settled. A hook that throws (or rejects)
+ * closes this connection only, with 1011, unless it throws a `WebSocketCloseException`.
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * class GreetHandler extends WebSocketHandler {
+ *   constructor(private readonly greeter: Greeter) { super(); }
+ *   onOpen() { this.send(this.greeter.hello(this.params.name)); }
+ *   onMessage(data: string | Buffer) { this.send(data); }
+ * }
+ * ```
+ */
+export abstract class WebSocketHandler {
+  /** Unique id of this connection (a UUID, unique across instances too). */
+  readonly id!: string;
+  /** The HTTP upgrade request; guards may have added to it (e.g. `request.user`). */
+  readonly request!: IncomingMessage & Record<string, any>;
+  /** The route's full path pattern, e.g. `/greet/:name`. */
+  readonly path!: string;
+  /** Values of the route's `:param` segments, decoded. */
+  readonly params!: Record<string, string>;
+
+  /** @internal */ [kSocket]!: WebSocket;
+  /** @internal */ [kRoute]!: Route;
+  /** @internal messages held while the connection is opening; undefined once open. */
+  [kQueue]: WebSocketMessage[] | undefined;
+  /** @internal heartbeat: whether the peer sent anything since the last ping. */
+  [kAlive]!: boolean;
+  /** @internal idle timeout: when the last message arrived. */
+  [kLastMessageAt]!: number;
+  /** @internal RxJS subjects, created only when someone subscribes. */
+  [kStreams]: Streams | undefined;
+  /** @internal topics this connection is subscribed to. */
+  [kTopics]: Set<string> | undefined;
+  /** @internal write callback reporting `onDrain`, created on first need. */
+  [kDrain]: ((error?: Error | null) => void) | undefined;
+  /** @internal bounds the close handshake. */
+  [kCloseTimer]: NodeJS.Timeout | undefined;
+
+  /** Called once the handshake succeeded and the controller method ran. */
+  onOpen?(): unknown;
+  /** Called for every message: text as `string`, binary as `Buffer`. */
+  onMessage?(data: WebSocketMessage): unknown;
+  /** Called once when the connection has closed; 1006 means it ended without a close frame. */
+  onClose?(code: number, reason: string): unknown;
+  /** Called with protocol errors (`ws` closes the connection after them) and socket errors. */
+  onError?(error: Error): unknown;
+  /** Called when the peer answers a ping. */
+  onPong?(data: Buffer): unknown;
+  /** Called when everything queued by `send()` has been written to the socket. */
+  onDrain?(): unknown;
+
+  /** The query string of the upgrade request. */
+  get query(): URLSearchParams {
+    const url = this.request.url ?? '';
+    const at = url.indexOf('?');
+    return new URLSearchParams(at === -1 ? '' : url.slice(at + 1));
+  }
+
+  /** The subprotocol chosen at the handshake, or `''`. */
+  get protocol(): string {
+    return this[kSocket].protocol;
+  }
+
+  /** The peer's IP address. */
+  get remoteAddress(): string | undefined {
+    return this.request.socket.remoteAddress;
+  }
+
+  /** Whether the connection is open (not yet closing). */
+  get isOpen(): boolean {
+    return this[kSocket].readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes passed to `send()` and not yet written to the socket. */
+  get bufferedAmount(): number {
+    return this[kSocket].bufferedAmount;
+  }
+
+  /** The topics this connection is subscribed to. */
+  get topics(): ReadonlySet<string> {
+    return this[kTopics] ?? EMPTY_TOPICS;
+  }
+
+  /**
+   * Sends a message: a `string` as a text frame, a `Buffer` as a binary frame.
+   * Returns true when it went straight to the socket, false when it was queued behind a slow
+   * reader (then `onDrain()` follows) or dropped by `backpressure: 'drop'`.
+   * On a closed connection it throws `WebSocketClosedError` (or returns false with
+   * `sendAfterClose: 'ignore'`).
+   */
+  send(data: WebSocketMessage): boolean {
+    const socket = this[kSocket];
+    const route = this[kRoute];
+    if (socket.readyState !== WebSocket.OPEN) return this.refuseClosedSend();
+    if (socket.bufferedAmount + data.length > route.options.maxBackpressure) {
+      return this.applyBackpressure();
+    }
+    route.counters.messagesOut++;
+    route.counters.bytesOut += data.length;
+    if (this.onDrain === undefined) {
+      socket.send(data);
+      return socket.bufferedAmount === 0;
+    }
+    socket.send(data, (this[kDrain] ??= this.createDrainCallback()));
+    return socket.bufferedAmount === 0;
+  }
+
+  /** Like `send()`, but resolves once the message was written to the socket. */
+  sendAsync(data: WebSocketMessage): Promise<void> {
+    const socket = this[kSocket];
+    if (socket.readyState !== WebSocket.OPEN) {
+      try {
+        this.refuseClosedSend();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return Promise.resolve();
+    }
+    const route = this[kRoute];
+    route.counters.messagesOut++;
+    route.counters.bytesOut += data.length;
+    return new Promise((resolve, reject) =>
+      socket.send(data, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  /** Sends a ping; the peer's pong reaches `onPong()`. */
+  ping(data?: Buffer | string): void {
+    if (this[kSocket].readyState === WebSocket.OPEN) this[kSocket].ping(data);
+  }
+
+  /**
+   * Starts the closing handshake with `code` and `reason` after what is already queued.
+   * Throws `InvalidCloseCodeError` for a code that may not be sent or a reason over 123 bytes.
+   * Calling it again, or on a closed connection, does nothing. If the peer does not answer
+   * within `closeTimeoutMs`, the socket is terminated.
+   */
+  close(code = 1000, reason = ''): void {
+    assertSendableClose(code, reason);
+    const socket = this[kSocket];
+    if (socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) return;
+    socket.close(code, reason);
+    const timer = setTimeout(terminateSocket, this[kRoute].options.closeTimeoutMs, socket);
+    timer.unref();
+    this[kCloseTimer] = timer;
+  }
+
+  /** Destroys the connection at once, without a close frame (`onClose` gets 1006). */
+  terminate(): void {
+    this[kSocket].terminate();
+  }
+
+  /** Incoming messages as an Observable that completes when the connection closes. */
+  get messages$(): Observable<WebSocketMessage> {
+    return (this.streams().messages ??= new Subject()).asObservable();
+  }
+
+  /** Emits once, with the close code and reason, when the connection has closed. */
+  get closed$(): Observable<WebSocketCloseEvent> {
+    return (this.streams().closed ??= new Subject()).asObservable();
+  }
+
+  private streams(): Streams {
+    return (this[kStreams] ??= {});
+  }
+
+  private refuseClosedSend(): false {
+    if (this[kRoute].options.sendAfterClose === 'ignore') return false;
+    throw new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id));
+  }
+
+  private applyBackpressure(): false {
+    const route = this[kRoute];
+    route.counters.dropped++;
+    if (route.options.backpressure === 'close') this.close(1008, 'backpressure limit');
+    return false;
+  }
+
+  private createDrainCallback(): (error?: Error | null) => void {
+    return (error) => {
+      if (!error && this[kSocket].bufferedAmount === 0) this.onDrain?.();
+    };
+  }
+}
+
+const EMPTY_TOPICS: ReadonlySet<string> = new Set();
+
+function terminateSocket(socket: WebSocket): void {
+  socket.terminate();
+}
+
+/**
+ * Close codes a server may send (RFC 6455 7.4): 1000, 1001, 1003, 1007-1014 except 1010 (which
+ * only a client sends), and the application range 3000-4999.
+ */
+export function isSendableCloseCode(code: number): boolean {
+  if (!Number.isInteger(code)) return false;
+  if (code >= 3000 && code <= 4999) return true;
+  return (
+    code === 1000 ||
+    code === 1001 ||
+    code === 1003 ||
+    (code >= 1007 && code <= 1014 && code !== 1010)
+  );
+}
+
+function assertSendableClose(code: number, reason: string): void {
+  if (!isSendableCloseCode(code)) throw new InvalidCloseCodeError(invalidCloseCodeMessage(code));
+  if (reason.length > 30) {
+    const bytes = Buffer.byteLength(reason);
+    if (bytes > 123) throw new InvalidCloseCodeError(closeReasonTooLongMessage(bytes));
+  }
+}

@@ -1,0 +1,100 @@
+import type { IncomingMessage } from 'node:http';
+import type { ResolvedRouteOptions } from '../routing/route.js';
+import { HandshakeRejection } from './handshake-rejection.js';
+import { parseExtensions, parseProtocols } from './ws-parsers.js';
+
+const KEY_PATTERN = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
+
+/** Whether a comma-separated header lists `token` (case-insensitive), as RFC 7230 lists do. */
+export function hasToken(header: string | undefined, token: string): boolean {
+  if (!header) return false;
+  for (const part of header.split(',')) if (part.trim().toLowerCase() === token) return true;
+  return false;
+}
+
+/**
+ * RFC 6455 section 4.2.1 and 4.2.2, stricter than `ws`: returns why the upgrade request is not a
+ * valid opening handshake, or undefined when it is.
+ */
+export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejection | undefined {
+  const headers = request.headers;
+  if (request.method !== 'GET') {
+    return new HandshakeRejection(405, 'WebSocket handshakes must use GET', { Allow: 'GET' });
+  }
+  if (
+    request.httpVersionMajor < 1 ||
+    (request.httpVersionMajor === 1 && request.httpVersionMinor < 1)
+  ) {
+    return new HandshakeRejection(400, 'WebSocket handshakes need HTTP/1.1 or later');
+  }
+  if (!headers.host) return new HandshakeRejection(400, 'Missing Host header');
+  if (!hasToken(headers.upgrade, 'websocket')) {
+    return new HandshakeRejection(400, 'Upgrade header must be "websocket"');
+  }
+  if (!hasToken(headers.connection, 'upgrade')) {
+    return new HandshakeRejection(400, 'Connection header must include "Upgrade"');
+  }
+  if (headers['sec-websocket-version'] !== '13') {
+    return new HandshakeRejection(426, 'Unsupported WebSocket version; this server speaks 13', {
+      'Sec-WebSocket-Version': '13',
+    });
+  }
+  const key = headers['sec-websocket-key'];
+  if (key === undefined || !KEY_PATTERN.test(key)) {
+    return new HandshakeRejection(400, 'Sec-WebSocket-Key must be the base64 of 16 bytes');
+  }
+  const extensions = headers['sec-websocket-extensions'];
+  if (extensions !== undefined) {
+    try {
+      parseExtensions(extensions);
+    } catch {
+      return new HandshakeRejection(400, 'Malformed Sec-WebSocket-Extensions header');
+    }
+  }
+  return undefined;
+}
+
+/** The route's origin rule; undefined when the origin may connect. */
+export function checkOrigin(
+  request: IncomingMessage,
+  options: ResolvedRouteOptions,
+): HandshakeRejection | undefined {
+  const allowed = options.allowedOrigins;
+  if (allowed === undefined || allowed(request.headers.origin, request)) return undefined;
+  return new HandshakeRejection(403, 'Origin not allowed');
+}
+
+/**
+ * Chooses the subprotocol: the first of the client's offers the route speaks (one, as the RFC
+ * says), or the route's `selectProtocol`. Returns '' for none, or a rejection.
+ */
+export function negotiateProtocol(
+  request: IncomingMessage,
+  options: ResolvedRouteOptions,
+): string | HandshakeRejection {
+  const header = request.headers['sec-websocket-protocol'];
+  let offered: string[] = [];
+  if (header !== undefined) {
+    try {
+      offered = parseProtocols(header);
+    } catch {
+      return new HandshakeRejection(400, 'Malformed Sec-WebSocket-Protocol header');
+    }
+  }
+  let chosen: string | false = false;
+  if (options.selectProtocol) {
+    chosen = options.selectProtocol(offered, request);
+    if (chosen !== false && !offered.includes(chosen)) chosen = false;
+  } else if (options.protocols.length > 0) {
+    chosen = offered.find((protocol) => options.protocols.includes(protocol)) ?? false;
+  }
+  if (chosen === false) {
+    if (options.requireProtocol) {
+      return new HandshakeRejection(400, 'No supported subprotocol offered', {
+        'Sec-WebSocket-Protocol': options.protocols.join(', '),
+      });
+    }
+    return '';
+  }
+  return chosen;
+}

@@ -1,0 +1,27 @@
+export { WsModule } from './ws.module.js';
+export {
+  WebSocketRoute,
+  type WebSocketRouteMetadata,
+} from './decorators/websocket-route.decorator.js';
+export {
+  WebSocketHandler,
+  isSendableCloseCode,
+  type WebSocketMessage,
+  type WebSocketCloseEvent,
+} from './handler/websocket-handler.js';
+export { EchoHandler } from './handler/echo.handler.js';
+export {
+  WebSocketRegistry,
+  type BroadcastOptions,
+  type WebSocketDisconnection,
+} from './registry/websocket.registry.js';
+export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+export type {
+  WebSocketRouteOptions,
+  OriginPredicate,
+  ProtocolSelector,
+} from './interfaces/websocket-route-options.interface.js';
+export { WebSocketCloseException } from './errors/websocket-close.exception.js';
+export { WebSocketClosedError } from './errors/websocket-closed.error.js';
+export { InvalidCloseCodeError } from './errors/invalid-close-code.error.js';
+export { isWebSocketHandshake } from './handshake/is-websocket-handshake.js';

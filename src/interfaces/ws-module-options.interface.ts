@@ -1,0 +1,10 @@
+import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
+
+/**
+ * Options of `WsModule.forRoot()`. The route options given here are the defaults of every route;
+ * a route's own options override them.
+ */
+export interface WsModuleOptions extends WebSocketRouteOptions {
+  /** Most connections open at once over all routes; past it handshakes get `503`. Default unlimited. */
+  maxTotalConnections?: number;
+}

@@ -1,0 +1,86 @@
+import type { CanActivate } from '@nestjs/common';
+import type { ExternalContextCreator } from '@nestjs/core';
+import { ExecutionContextHost } from '@nestjs/core/internal';
+import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
+import type { GuardsContextCreator } from '@nestjs/core/guards/guards-context-creator.js';
+import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
+import type { GuardsRunner } from '../handshake/handshake.guard.js';
+import type { WebSocketHandler } from '../handler/websocket-handler.js';
+
+/**
+ * `ExternalContextCreator` is the injectable Nest offers libraries for running enhancers outside
+ * of Nest's router; its guard and filter context creators resolve global (`APP_GUARD`,
+ * `useGlobalGuards()`), controller and method enhancers with their module's injector. Its `create()`
+ * would also call the controller method, so the two creators are used directly.
+ */
+interface ContextCreatorInternals {
+  guardsContextCreator: GuardsContextCreator;
+  filtersContextCreator: ExternalExceptionFilterContext;
+}
+
+function internals(contextCreator: ExternalContextCreator): ContextCreatorInternals {
+  const creators = contextCreator as unknown as Partial<ContextCreatorInternals>;
+  if (!creators.guardsContextCreator || !creators.filtersContextCreator) {
+    throw new Error(
+      'nestjs-ws-routes: this @nestjs/core has no guard and filter context creators; use NestJS 12',
+    );
+  }
+  return creators as ContextCreatorInternals;
+}
+
+/**
+ * The route's guards as one function, or null when no guard applies (then the handshake skips
+ * the guard machinery entirely and stays synchronous). Refusal throws like Nest's router does:
+ * `ForbiddenException` for `false`, or whatever the guard threw.
+ */
+export function createGuardsRunner(
+  contextCreator: ExternalContextCreator,
+  instance: object,
+  method: (...args: unknown[]) => unknown,
+  moduleKey: string,
+): GuardsRunner | null {
+  const guards: CanActivate[] = internals(contextCreator).guardsContextCreator.create(
+    instance,
+    method,
+    moduleKey,
+  );
+  const canActivate = contextCreator.createGuardsFn(guards, instance, method, 'http');
+  if (!canActivate) return null;
+  return (args) => canActivate(args) as Promise<void>;
+}
+
+/**
+ * `@UseFilters()` (method, controller, global) for errors thrown by the route's handlers, with a
+ * `'ws'` ArgumentsHost whose client is the handler. A filter closes the connection by returning or
+ * throwing a `WebSocketCloseException`; returning anything else marks the error handled and keeps
+ * the connection open; returning nothing leaves it unhandled (logged, closed with 1011).
+ * Returns the close to apply, `true` when handled, undefined when not.
+ */
+export function createErrorMapper(
+  contextCreator: ExternalContextCreator,
+  instance: object,
+  method: (...args: unknown[]) => unknown,
+  moduleKey: string,
+): (error: unknown, handler: WebSocketHandler) => WebSocketCloseException | true | undefined {
+  const exceptionsHandler = internals(contextCreator).filtersContextCreator.create(
+    instance,
+    method as never,
+    moduleKey,
+  );
+  return (error, handler) => {
+    const host = new ExecutionContextHost(
+      [handler, undefined],
+      instance.constructor as never,
+      method,
+    );
+    host.setType('ws');
+    try {
+      const result: unknown = exceptionsHandler.invokeCustomFilters(error, host);
+      if (result === undefined) return undefined;
+      return result instanceof WebSocketCloseException ? result : true;
+    } catch (thrown) {
+      if (thrown instanceof WebSocketCloseException) return thrown;
+      throw thrown;
+    }
+  };
+}

@@ -1,0 +1,100 @@
+import type { Route } from './route.js';
+
+/** A route found for a request path, with its decoded `:param` values. */
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+interface ParameterizedEntry {
+  route: Route;
+  /** Literal segments as strings, parameters as `{ name }`. */
+  segments: (string | { name: string })[];
+}
+
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * Path -> route. Exact paths are a map lookup; parameterised ones are tried after, in
+ * registration order. Trailing slashes are ignored, as Express and Fastify do by default.
+ */
+export class RouteTable {
+  private readonly exact = new Map<string, Route>();
+  private readonly parameterized: ParameterizedEntry[] = [];
+
+  get size(): number {
+    return this.exact.size + this.parameterized.length;
+  }
+
+  get routes(): Route[] {
+    return [...this.exact.values(), ...this.parameterized.map((entry) => entry.route)];
+  }
+
+  /** Adds a route; returns the route already holding the same pattern, if any. */
+  add(route: Route): Route | undefined {
+    const pattern = normalizePath(route.path);
+    const existing =
+      this.exact.get(pattern) ??
+      this.parameterized.find((entry) => normalizePath(entry.route.path) === pattern)?.route;
+    if (existing) return existing;
+    const segments = pattern
+      .split('/')
+      .map((segment) => (segment.startsWith(':') ? { name: segment.slice(1) } : segment));
+    if (segments.some((segment) => typeof segment !== 'string')) {
+      this.parameterized.push({ route, segments });
+    } else {
+      this.exact.set(pattern, route);
+    }
+    return undefined;
+  }
+
+  /** Finds the route for a request URL (query string ignored). */
+  match(url: string): RouteMatch | undefined {
+    const queryAt = url.indexOf('?');
+    const path = normalizePath(queryAt === -1 ? url : url.slice(0, queryAt));
+    const route = this.exact.get(path);
+    if (route) return { route, params: NO_PARAMS };
+    if (this.parameterized.length === 0) return undefined;
+    const parts = path.split('/');
+    for (const entry of this.parameterized) {
+      const params = matchSegments(entry.segments, parts);
+      if (params) return { route: entry.route, params };
+    }
+    return undefined;
+  }
+}
+
+function matchSegments(
+  segments: ParameterizedEntry['segments'],
+  parts: string[],
+): Record<string, string> | undefined {
+  if (segments.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    const part = parts[i];
+    if (typeof segment === 'string') {
+      if (segment !== part) return undefined;
+    } else {
+      if (part === '') return undefined;
+      try {
+        params[segment.name] = decodeURIComponent(part);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return params;
+}
+
+/** `'//a/b/'` -> `'/a/b'`; the root stays `'/'`. */
+export function normalizePath(path: string): string {
+  let normalized = ('/' + path).replace(/\/{2,}/g, '/');
+  if (normalized.length > 1 && normalized.endsWith('/')) normalized = normalized.slice(0, -1);
+  return normalized;
+}
+
+/** Joins a global prefix, a controller path and a route path into one pattern. */
+export function joinPaths(...parts: string[]): string {
+  return normalizePath(parts.filter(Boolean).join('/'));
+}

@@ -1,0 +1,164 @@
+import { Inject, Injectable, type Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import type { Module } from '@nestjs/core/injector/module.js';
+import { WebSocketServer } from 'ws';
+import { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
+import type { WebSocketRouteMetadata } from '../decorators/websocket-route.decorator.js';
+import { createHandlerFactory } from '../handler/handler.factory.js';
+import { kProtocol } from '../handshake/handshake.symbols.js';
+import { HandshakeGuard } from '../handshake/handshake.guard.js';
+import { createGuardsRunner, createErrorMapper } from './route-enhancers.js';
+import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
+import type { WebSocketRouteOptions } from '../interfaces/websocket-route-options.interface.js';
+import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
+import {
+  DEFAULT_DEFLATE_THRESHOLD,
+  DEFAULT_OPTIONS,
+  WEBSOCKET_ROUTE_METADATA,
+} from '../ws.constants.js';
+import { duplicateRouteMessage } from '../ws.messages.js';
+import { Route, type ResolvedRouteOptions } from './route.js';
+import { joinPaths, RouteTable } from './route-table.js';
+
+/**
+ * Finds every `@WebSocketRoute()` on the application's controllers at bootstrap and builds its
+ * runtime: merged options, handler factory, guards, and a `ws` server in `noServer` mode.
+ */
+@Injectable()
+export class RouteExplorer {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly lifecycle: ConnectionLifecycle,
+    @Inject(WS_MODULE_OPTIONS) private readonly moduleOptions: WsModuleOptions,
+  ) {}
+
+  /** Builds the route table; `prefix` is the application's global prefix, if any. */
+  async explore(prefix = ''): Promise<RouteTable> {
+    const table = new RouteTable();
+    for (const wrapper of this.discovery.getControllers()) {
+      const { instance, metatype } = wrapper;
+      if (!instance || !metatype) continue;
+      const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        const method = prototype[methodName] as (...args: unknown[]) => unknown;
+        const metadata = Reflect.getMetadata(WEBSOCKET_ROUTE_METADATA, method) as
+          WebSocketRouteMetadata | undefined;
+        if (!metadata) continue;
+        for (const controllerPath of controllerPaths(metatype as Type)) {
+          const route = await this.buildRoute(
+            wrapper,
+            methodName,
+            method,
+            joinPaths(prefix, controllerPath, metadata.path),
+            metadata,
+          );
+          const existing = table.add(route);
+          if (existing) {
+            throw new Error(
+              duplicateRouteMessage(route.path, existing.description, route.description),
+            );
+          }
+        }
+      }
+    }
+    return table;
+  }
+
+  private async buildRoute(
+    wrapper: InstanceWrapper,
+    methodName: string,
+    method: (...args: unknown[]) => unknown,
+    path: string,
+    metadata: WebSocketRouteMetadata,
+  ): Promise<Route> {
+    const instance = wrapper.instance as object;
+    const host = wrapper.host as Module;
+    const options = resolveOptions(this.moduleOptions, metadata.options);
+    const moduleRef = host.getProviderByKey<ModuleRef>(ModuleRef).instance;
+    const runGuards = createGuardsRunner(this.contextCreator, instance, method, host.token);
+    return new Route({
+      path,
+      description: `${wrapper.name as string}.${methodName}`,
+      handlerType: metadata.handler,
+      options,
+      server: createServer(options),
+      guard: runGuards ? new HandshakeGuard(runGuards, path, options.handshakeTimeoutMs) : null,
+      createHandler: await createHandlerFactory(metadata.handler, moduleRef),
+      invoke: (handler) => method.call(instance, handler),
+      mapError: createErrorMapper(this.contextCreator, instance, method, host.token),
+      lifecycle: this.lifecycle,
+    });
+  }
+}
+
+function controllerPaths(controller: Type): string[] {
+  const path = Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined;
+  if (Array.isArray(path)) return path.length ? path : ['/'];
+  return [path ?? '/'];
+}
+
+/** Module defaults, then the route's own options, then the library's defaults. */
+export function resolveOptions(
+  moduleOptions: WebSocketRouteOptions,
+  routeOptions: WebSocketRouteOptions,
+): ResolvedRouteOptions {
+  const merged = {
+    ...DEFAULT_OPTIONS,
+    ...stripUndefined(moduleOptions),
+    ...stripUndefined(routeOptions),
+  };
+  return {
+    maxPayload: merged.maxPayload,
+    closeTimeoutMs: merged.closeTimeoutMs,
+    perMessageDeflate:
+      merged.perMessageDeflate === true
+        ? { threshold: DEFAULT_DEFLATE_THRESHOLD }
+        : merged.perMessageDeflate || false,
+    allowedOrigins: toOriginPredicate(merged.allowedOrigins),
+    protocols: merged.protocols ?? [],
+    requireProtocol: merged.requireProtocol,
+    selectProtocol: merged.selectProtocol,
+    maxConnections: merged.maxConnections ?? Infinity,
+    handshakeTimeoutMs: merged.handshakeTimeoutMs,
+    heartbeatMs: merged.heartbeatMs,
+    idleTimeoutMs: merged.idleTimeoutMs,
+    maxBackpressure: merged.maxBackpressure,
+    backpressure: merged.backpressure,
+    sendAfterClose: merged.sendAfterClose,
+  };
+}
+
+function stripUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+function toOriginPredicate(
+  allowed: WebSocketRouteOptions['allowedOrigins'],
+): ResolvedRouteOptions['allowedOrigins'] {
+  if (allowed === undefined || typeof allowed === 'function') return allowed;
+  const origins = new Set(allowed);
+  // Clients that are not browsers send no Origin; the list only restrains browsers.
+  return (origin) => origin === undefined || origins.has(origin);
+}
+
+/**
+ * `ws` does framing, masking, UTF-8 and permessage-deflate. The registry tracks clients, so `ws`
+ * does not (`clientTracking: false`); the subprotocol was chosen by the handshake guard.
+ */
+function createServer(options: ResolvedRouteOptions): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: options.maxPayload,
+    perMessageDeflate: options.perMessageDeflate,
+    allowSynchronousEvents: true,
+    handleProtocols: (_offered, request) =>
+      (request as unknown as Record<symbol, string>)[kProtocol] || false,
+  });
+}

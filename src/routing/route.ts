@@ -1,0 +1,103 @@
+import type { Type } from '@nestjs/common';
+import type { PerMessageDeflateOptions, WebSocketServer } from 'ws';
+import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import type { WebSocketCloseException } from '../errors/websocket-close.exception.js';
+import type {
+  OriginPredicate,
+  ProtocolSelector,
+} from '../interfaces/websocket-route-options.interface.js';
+import type { HandshakeGuard } from '../handshake/handshake.guard.js';
+import type { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
+
+/** Route options after the module's defaults were applied: what the runtime reads. */
+export interface ResolvedRouteOptions {
+  maxPayload: number;
+  closeTimeoutMs: number;
+  perMessageDeflate: false | PerMessageDeflateOptions;
+  allowedOrigins: OriginPredicate | undefined;
+  protocols: readonly string[];
+  requireProtocol: boolean;
+  selectProtocol: ProtocolSelector | undefined;
+  maxConnections: number;
+  handshakeTimeoutMs: number;
+  heartbeatMs: number;
+  idleTimeoutMs: number;
+  maxBackpressure: number;
+  backpressure: 'close' | 'drop';
+  sendAfterClose: 'throw' | 'ignore';
+}
+
+/** Counters of one route, read by `WebSocketRegistry.stats()`. */
+export interface RouteCounters {
+  open: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  dropped: number;
+}
+
+/** What the explorer hands a route when it builds it at bootstrap. */
+export interface RouteInit {
+  path: string;
+  description: string;
+  handlerType: Type<WebSocketHandler>;
+  options: ResolvedRouteOptions;
+  server: WebSocketServer;
+  guard: HandshakeGuard | null;
+  createHandler: () => WebSocketHandler;
+  invoke: (handler: WebSocketHandler) => unknown;
+  /**
+   * Runs the route's exception filters on a hook's error: the close to apply, `true` when a filter
+   * handled it, undefined when none did.
+   */
+  mapError: (
+    error: unknown,
+    handler: WebSocketHandler,
+  ) => WebSocketCloseException | true | undefined;
+  /** Opens, tracks and frees the route's connections. */
+  lifecycle: ConnectionLifecycle;
+}
+
+/**
+ * One `@WebSocketRoute()` as it runs: built once at bootstrap by the explorer and shared by all of
+ * the route's connections (a handler reaches it through one pointer).
+ */
+export class Route {
+  readonly path: string;
+  /** `Controller.method`, for messages. */
+  readonly description: string;
+  readonly handlerType: Type<WebSocketHandler>;
+  readonly options: ResolvedRouteOptions;
+  /** `ws` server in `noServer` mode with this route's payload, compression and protocol options. */
+  readonly server: WebSocketServer;
+  /** Runs the route's Nest guards; null when none apply, so the handshake stays synchronous. */
+  readonly guard: HandshakeGuard | null;
+  /** A new handler with its dependencies (resolved once per route). */
+  readonly createHandler: () => WebSocketHandler;
+  /** Calls the decorated controller method with the handler. */
+  readonly invoke: (handler: WebSocketHandler) => unknown;
+  readonly mapError: RouteInit['mapError'];
+  readonly lifecycle: ConnectionLifecycle;
+  readonly counters: RouteCounters = {
+    open: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    dropped: 0,
+  };
+
+  constructor(init: RouteInit) {
+    this.path = init.path;
+    this.description = init.description;
+    this.handlerType = init.handlerType;
+    this.options = init.options;
+    this.server = init.server;
+    this.guard = init.guard;
+    this.createHandler = init.createHandler;
+    this.invoke = init.invoke;
+    this.mapError = init.mapError;
+    this.lifecycle = init.lifecycle;
+  }
+}

@@ -1,0 +1,22 @@
+/** Metadata key under which `@WebSocketRoute()` stores its route on a controller method. */
+export const WEBSOCKET_ROUTE_METADATA = 'nestjs-ws-routes:route';
+
+/** Property set on the upgrade request while the handshake guards run (see `isWebSocketHandshake`). */
+export const WEBSOCKET_HANDSHAKE = Symbol.for('nestjs-ws-routes:handshake');
+
+/** Defaults of the module and route options; the README's options table mirrors them. */
+export const DEFAULT_OPTIONS = {
+  maxPayload: 1024 * 1024,
+  closeTimeoutMs: 5000,
+  handshakeTimeoutMs: 10_000,
+  heartbeatMs: 30_000,
+  idleTimeoutMs: 0,
+  maxBackpressure: 1024 * 1024,
+  backpressure: 'close',
+  perMessageDeflate: false,
+  requireProtocol: false,
+  sendAfterClose: 'throw',
+} as const;
+
+/** Threshold below which permessage-deflate leaves a message uncompressed, when a route enables it with `true`. */
+export const DEFAULT_DEFLATE_THRESHOLD = 1024;

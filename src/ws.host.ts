@@ -1,0 +1,100 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
+import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
+import { hasToken } from './handshake/handshake.validator.js';
+import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+import { WebSocketRegistry } from './registry/websocket.registry.js';
+import { RouteExplorer } from './routing/route.explorer.js';
+import type { RouteTable } from './routing/route-table.js';
+import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
+
+/**
+ * Binds the routes to the application's HTTP server and runs them from bootstrap to shutdown.
+ *
+ * Shutdown order on Nest 12: `beforeApplicationShutdown` -> HTTP server close ->
+ * `onApplicationShutdown`. `server.close()` waits for upgraded sockets, so the 1001 close (after
+ * each connection's queued messages) starts and is awaited before it; what is left is freed after.
+ */
+@Injectable()
+export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger('WsModule');
+  private dispatcher: UpgradeDispatcher | undefined;
+  private table: RouteTable | undefined;
+
+  constructor(
+    private readonly explorer: RouteExplorer,
+    private readonly lifecycle: ConnectionLifecycle,
+    private readonly registry: WebSocketRegistry,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(WS_MODULE_OPTIONS) private readonly options: WsModuleOptions,
+  ) {}
+
+  /** The routes found at bootstrap. */
+  get routes(): RouteTable | undefined {
+    return this.table;
+  }
+
+  /** Refused handshakes by status, for `stats()`. */
+  get rejections(): Record<number, number> {
+    return this.dispatcher?.rejections ?? {};
+  }
+
+  // onModuleInit runs after Nest registered the app's HTTP routes and before its 404 handler, so the
+  // 426 answers added here never shadow an HTTP route of the app.
+  async onModuleInit(): Promise<void> {
+    const adapter = this.adapterHost.httpAdapter;
+    this.table = await this.explorer.explore();
+    const server = adapter?.getHttpServer() as Server | undefined;
+    if (!server || this.table.size === 0) return;
+    this.dispatcher = new UpgradeDispatcher(
+      this.table,
+      this.lifecycle,
+      this.options.maxTotalConnections ?? Infinity,
+      () => this.registry.size,
+    );
+    this.dispatcher.attach(server);
+    for (const route of this.table.routes) adapter.get(route.path, answerPlainRequest);
+    this.logger.log(
+      `Mapped ${this.table.size} WebSocket route(s): ${this.table.routes.map((r) => r.path).join(', ')}`,
+    );
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.dispatcher?.stopAccepting();
+    await this.lifecycle.closeAll(1001, 'server shutting down');
+  }
+
+  onApplicationShutdown(): void {
+    this.lifecycle.dispose();
+    this.dispatcher?.detach();
+  }
+}
+
+/** A plain GET to a WebSocket route's path: RFC 6455 4.2.2 and RFC 7231 6.5.15 (`426`). */
+function answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
+  const upgradeOffered = hasToken(request.headers.upgrade, 'websocket');
+  const status = upgradeOffered ? 400 : 426;
+  const message = upgradeOffered
+    ? 'Connection header must include "Upgrade"'
+    : 'This path serves WebSocket connections only';
+  const body = JSON.stringify({
+    statusCode: status,
+    message,
+    error: upgradeOffered ? 'Bad Request' : 'Upgrade Required',
+  });
+  response.writeHead(status, {
+    ...(upgradeOffered ? {} : { Upgrade: 'websocket', Connection: 'Upgrade' }),
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}

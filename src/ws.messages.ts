@@ -1,0 +1,22 @@
+/** Texts of the errors users can hit; the README's "Errors" section explains each with its fix. */
+export const duplicateRouteMessage = (path: string, first: string, second: string) =>
+  `Two WebSocket routes have the full path "${path}": ${first} and ${second}. ` +
+  'Give one of them another path.';
+
+export const handlerFailedMessage = (path: string, id: string) =>
+  `WebSocket handler of route "${path}" (connection ${id}) failed; closing it with 1011`;
+
+export const guardFailedMessage = (path: string) =>
+  `A guard of WebSocket route "${path}" threw; the handshake was answered 500`;
+
+export const invalidCloseCodeMessage = (code: unknown) =>
+  `Invalid WebSocket close code ${String(code)}: use 1000, 1001, 1003, 1007-1014 or 3000-4999`;
+
+export const closeReasonTooLongMessage = (bytes: number) =>
+  `WebSocket close reason is ${bytes} bytes in UTF-8; the limit is 123`;
+
+export const sendAfterCloseMessage = (path: string, id: string) =>
+  `send() on WebSocket connection ${id} of route "${path}", which is already closing or closed`;
+
+export const notAControllerMessage = (name: string) =>
+  `@WebSocketRoute() on ${name}, which is not a @Controller() of any module: add the class to a module's controllers`;

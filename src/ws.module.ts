@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
+import { WebSocketRegistry } from './registry/websocket.registry.js';
+import { RouteExplorer } from './routing/route.explorer.js';
+import { WsHost } from './ws.host.js';
+import { ConfigurableWsModule, WS_MODULE_OPTIONS_TYPE } from './ws.module-definition.js';
+
+/**
+ * Serves the application's `@WebSocketRoute()`s. Import it once, in the root module:
+ * `WsModule.forRoot(options?)` or `WsModule.forRootAsync({ imports, inject, useFactory })`.
+ * It is global: `WebSocketRegistry` can be injected anywhere.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [WebSocketRegistry, ConnectionLifecycle, RouteExplorer, WsHost],
+  exports: [WebSocketRegistry],
+})
+export class WsModule extends ConfigurableWsModule {
+  /** Serves the routes with these options as every route's defaults. */
+  static override forRoot(options: typeof WS_MODULE_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -1,0 +1,102 @@
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, type ClientOptions } from 'ws';
+
+/** A real Nest app on 127.0.0.1, port 0, with the given module metadata. */
+export async function startApp(
+  metadata: ModuleMetadata,
+  configure?: (app: INestApplication) => void | Promise<void>,
+): Promise<{ app: INestApplication; port: number; url: (path: string) => string }> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  await configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  return { app, port, url: (path) => `ws://127.0.0.1:${port}${path}` };
+}
+
+/** Opens a `ws` client and resolves once it is open (rejects on an error or a refused handshake). */
+export function connect(
+  url: string,
+  protocols?: string | string[],
+  options?: ClientOptions,
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, protocols, options);
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+    socket.once('unexpected-response', (_req, res) =>
+      reject(new Error(`unexpected response ${res.statusCode}`)),
+    );
+  });
+}
+
+/** The next message of a client, text as string and binary as Buffer. */
+export function nextMessage(socket: WebSocket, timeoutMs = 5000): Promise<string | Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error('no message within ' + timeoutMs + ' ms')),
+      timeoutMs,
+    );
+    socket.once('message', (data: Buffer, isBinary: boolean) => {
+      clearTimeout(timer);
+      resolve(isBinary ? data : data.toString());
+    });
+  });
+}
+
+/** Collects `count` messages. */
+export function messages(
+  socket: WebSocket,
+  count: number,
+  timeoutMs = 5000,
+): Promise<(string | Buffer)[]> {
+  return new Promise((resolve, reject) => {
+    const received: (string | Buffer)[] = [];
+    const timer = setTimeout(
+      () => reject(new Error(`got ${received.length} of ${count} messages within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    const onMessage = (data: Buffer, isBinary: boolean) => {
+      received.push(isBinary ? data : data.toString());
+      if (received.length === count) {
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        resolve(received);
+      }
+    };
+    socket.on('message', onMessage);
+  });
+}
+
+/** Resolves with the close code and reason the client saw. */
+export function closed(
+  socket: WebSocket,
+  timeoutMs = 5000,
+): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    if (socket.readyState === WebSocket.CLOSED) reject(new Error('already closed'));
+    const timer = setTimeout(
+      () => reject(new Error('not closed within ' + timeoutMs + ' ms')),
+      timeoutMs,
+    );
+    socket.once('close', (code: number, reason: Buffer) => {
+      clearTimeout(timer);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+/** Waits until `predicate` holds, polling. */
+export async function until(
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
