@@ -9,7 +9,7 @@ import {
   WsModule,
   type WebSocketMessage,
 } from '../../src/index.js';
-import { closed, connect, messages, nextMessage, startApp, until } from '../support/app.js';
+import { ADAPTERS, closed, connect, messages, nextMessage, startApp, until } from '../support/app.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 
 @Injectable()
@@ -130,7 +130,7 @@ class MiscController {
 })
 class AppModule {}
 
-describe('core: WebSocket routes in a Nest app (Express)', () => {
+describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) => {
   let app: INestApplication;
   let url: (path: string) => string;
   let port: number;
@@ -146,7 +146,7 @@ describe('core: WebSocket routes in a Nest app (Express)', () => {
     await app?.close();
   });
 
-  const boot = async () => ({ app, url, port } = await startApp({ imports: [AppModule] }));
+  const boot = async () => ({ app, url, port } = await startApp({ imports: [AppModule] }, undefined, adapter));
 
   it('injects the handler from the declaring module, fills params, calls the controller method before onOpen', async () => {
     await boot();

@@ -1,15 +1,24 @@
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
 
-/** A real Nest app on 127.0.0.1, port 0, with the given module metadata. */
+/** The HTTP adapters every e2e suite runs on: `describe.each(ADAPTERS)('... (%s)', (adapter) => ...)`. */
+export const ADAPTERS = ['express', 'fastify'] as const;
+export type AdapterName = (typeof ADAPTERS)[number];
+
+/** A real Nest app on 127.0.0.1, port 0, with the given module metadata, on Express (default) or Fastify. */
 export async function startApp(
   metadata: ModuleMetadata,
   configure?: (app: INestApplication) => void | Promise<void>,
+  adapter: AdapterName = 'express',
 ): Promise<{ app: INestApplication; port: number; url: (path: string) => string }> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app =
+    adapter === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
+      : moduleRef.createNestApplication({ logger: false });
   await configure?.(app);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
