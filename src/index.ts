@@ -13,6 +13,7 @@ export { EchoHandler } from './handler/echo.handler.js';
 export {
   WebSocketRegistry,
   type BroadcastOptions,
+  type PublishOptions,
   type WebSocketDisconnection,
 } from './registry/websocket.registry.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';

@@ -42,7 +42,7 @@ export class ConnectionLifecycle {
   private readonly logger = new Logger('WebSocketRoute');
   readonly heartbeat = new Heartbeat();
 
-  constructor(private readonly registry: WebSocketRegistry) {}
+  constructor(readonly registry: WebSocketRegistry) {}
 
   open(
     route: Route,

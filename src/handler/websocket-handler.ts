@@ -196,6 +196,19 @@ export abstract class WebSocketHandler {
     this[kSocket].terminate();
   }
 
+  /**
+   * Subscribes this connection to `topic`: `registry.publish(topic, data)` then reaches it.
+   * A connection leaves all its topics when it closes.
+   */
+  subscribe(topic: string): void {
+    this[kRoute].lifecycle.registry.subscribe(this, topic);
+  }
+
+  /** Leaves `topic`. */
+  unsubscribe(topic: string): void {
+    this[kRoute].lifecycle.registry.unsubscribe(this, topic);
+  }
+
   /** Incoming messages as an Observable that completes when the connection closes. */
   get messages$(): Observable<WebSocketMessage> {
     return (this.streams().messages ??= new Subject()).asObservable();

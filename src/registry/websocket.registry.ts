@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
+import { kTopics } from '../handler/handler.symbols.js';
 import type {
   WebSocketCloseEvent,
   WebSocketHandler,
@@ -10,6 +11,12 @@ import type {
 export interface BroadcastOptions {
   /** Only the connections of the route with this full path pattern (e.g. `'/chat/:room'`). */
   path?: string;
+  /** Leave out this connection (e.g. the sender). */
+  except?: WebSocketHandler;
+}
+
+/** Options of `WebSocketRegistry.publish()`. */
+export interface PublishOptions {
   /** Leave out this connection (e.g. the sender). */
   except?: WebSocketHandler;
 }
@@ -30,6 +37,7 @@ export interface WebSocketDisconnection extends WebSocketCloseEvent {
 export class WebSocketRegistry implements Iterable<WebSocketHandler> {
   private readonly handlers = new Map<string, WebSocketHandler>();
   private readonly byRoute = new Map<string, Set<WebSocketHandler>>();
+  private readonly topicMembers = new Map<string, Set<WebSocketHandler>>();
   private readonly emptyWaiters: (() => void)[] = [];
   private opened?: Subject<WebSocketHandler>;
   private closed?: Subject<WebSocketDisconnection>;
@@ -85,6 +93,50 @@ export class WebSocketRegistry implements Iterable<WebSocketHandler> {
   }
 
   /**
+   * Sends `data` to every connection subscribed to `topic` (see `handler.subscribe()`). A topic
+   * nobody subscribed to costs one map lookup. Returns how many connections it was passed to.
+   */
+  publish(topic: string, data: WebSocketMessage, options: PublishOptions = {}): number {
+    const members = this.topicMembers.get(topic);
+    if (!members) return 0;
+    let sent = 0;
+    for (const handler of members) {
+      if (handler === options.except || !handler.isOpen) continue;
+      handler.send(data);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** The topics that have at least one subscriber. */
+  topics(): string[] {
+    return [...this.topicMembers.keys()];
+  }
+
+  /** How many connections are subscribed to `topic`. */
+  subscriberCount(topic: string): number {
+    return this.topicMembers.get(topic)?.size ?? 0;
+  }
+
+  /** @internal use `handler.subscribe(topic)`. */
+  subscribe(handler: WebSocketHandler, topic: string): void {
+    if (!this.handlers.has(handler.id)) return;
+    (handler[kTopics] ??= new Set()).add(topic);
+    let members = this.topicMembers.get(topic);
+    if (!members) this.topicMembers.set(topic, (members = new Set()));
+    members.add(handler);
+  }
+
+  /** @internal use `handler.unsubscribe(topic)`. */
+  unsubscribe(handler: WebSocketHandler, topic: string): void {
+    if (!handler[kTopics]?.delete(topic)) return;
+    const members = this.topicMembers.get(topic);
+    if (!members) return;
+    members.delete(handler);
+    if (members.size === 0) this.topicMembers.delete(topic);
+  }
+
+  /**
    * Closes every open connection with `code` (default 1001 "going away") after what each has
    * queued, and resolves once all have closed; each connection's `closeTimeoutMs` bounds the wait.
    */
@@ -107,6 +159,8 @@ export class WebSocketRegistry implements Iterable<WebSocketHandler> {
   remove(handler: WebSocketHandler, code: number, reason: string): void {
     if (!this.handlers.delete(handler.id)) return;
     this.byRoute.get(handler.path)?.delete(handler);
+    const topics = handler[kTopics];
+    if (topics) for (const topic of topics) this.unsubscribe(handler, topic);
     this.closed?.next({ handler, code, reason });
     if (this.handlers.size === 0 && this.emptyWaiters.length > 0) {
       for (const resolve of this.emptyWaiters.splice(0)) resolve();
