@@ -9,7 +9,15 @@ import {
   WsModule,
   type WebSocketMessage,
 } from '../../src/index.js';
-import { ADAPTERS, closed, connect, messages, nextMessage, startApp, until } from '../support/app.js';
+import {
+  ADAPTERS,
+  closed,
+  connect,
+  messages,
+  nextMessage,
+  startApp,
+  until,
+} from '../support/app.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 
 @Injectable()
@@ -146,7 +154,8 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     await app?.close();
   });
 
-  const boot = async () => ({ app, url, port } = await startApp({ imports: [AppModule] }, undefined, adapter));
+  const boot = async () =>
+    ({ app, url, port } = await startApp({ imports: [AppModule] }, undefined, adapter));
 
   it('injects the handler from the declaring module, fills params, calls the controller method before onOpen', async () => {
     await boot();

@@ -50,9 +50,13 @@ describe.each(ADAPTERS)('topics (%s)', (adapter) => {
   it('publishes to the subscribers of a topic only, except the sender', async () => {
     ({ app, url } = await startApp({ imports: [AppModule] }, undefined, adapter));
     const registry = app.get(WebSocketRegistry);
-    const [a1, a2, b1] = await Promise.all(['/rooms/a', '/rooms/a', '/rooms/b'].map((path) => connect(url(path))));
+    const [a1, a2, b1] = await Promise.all(
+      ['/rooms/a', '/rooms/a', '/rooms/b'].map((path) => connect(url(path))),
+    );
     clients.push(a1, a2, b1);
-    await until(() => registry.subscriberCount('room:a') === 2 && registry.subscriberCount('room:b') === 1);
+    await until(
+      () => registry.subscriberCount('room:a') === 2 && registry.subscriberCount('room:b') === 1,
+    );
     const gotB: string[] = [];
     b1.on('message', (data: Buffer) => gotB.push(data.toString()));
     const gotA1: string[] = [];
