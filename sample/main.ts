@@ -1,11 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
+import { listen } from './listen.js';
 
 const app = await NestFactory.create(AppModule);
-app.enableShutdownHooks();
-const port = Number(process.env.PORT ?? 3000);
-const host = process.env.HOST ?? '0.0.0.0';
-await app.listen(port, host);
-Logger.log(`Listening on ${await app.getUrl()} (try ws://localhost:${port}/echo)`, 'Sample');
+await listen(app, 'Sample', 'open http://localhost:<port>/ for the chat page');
