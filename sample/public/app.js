@@ -3,6 +3,16 @@
 const PROTOCOL = 'chat.v1';
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
+const AVATAR_COLOURS = [
+  '#3b82f6',
+  '#10b981',
+  '#f59e0b',
+  '#8b5cf6',
+  '#ef4444',
+  '#0ea5e9',
+  '#ec4899',
+  '#14b8a6',
+];
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -186,9 +196,12 @@ function append(item) {
 
 function avatar(name) {
   const badge = element('span', 'avatar', [...name][0]?.toUpperCase() ?? '?');
-  let hue = 0;
-  for (const char of name) hue = (hue * 31 + char.codePointAt(0)) % 360;
-  badge.style.setProperty('--hue', String(hue));
+  let hash = 2166136261; // FNV-1a: the same name gets the same colour on every page
+  for (const char of name) hash = Math.imul(hash ^ char.codePointAt(0), 16777619);
+  hash ^= hash >>> 13; // then mix, so that short names spread over the palette
+  hash = Math.imul(hash, 0x5bd1e995);
+  hash ^= hash >>> 15;
+  badge.style.setProperty('--avatar', AVATAR_COLOURS[(hash >>> 0) % AVATAR_COLOURS.length]);
   return badge;
 }
 
