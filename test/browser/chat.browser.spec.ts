@@ -30,6 +30,21 @@ function startSample(port = 0) {
   );
 }
 
+/** Waits for a notice (join, leave, connection state) in the page's log. */
+function notice(page: Page, text: string) {
+  return page.locator('#log .notice', { hasText: text }).waitFor();
+}
+
+async function say(page: Page, text: string) {
+  await page.fill('#text', text);
+  await page.press('#text', 'Enter');
+}
+
+/** The names in the page's member list, as shown (sorted). */
+function members(page: Page) {
+  return page.locator('#members li .name').allTextContents();
+}
+
 describe.skipIf(skip)(
   `chat page in Chromium${available ? '' : ` (no ${CHROMIUM}: ${INSTALL})`}`,
   () => {
@@ -69,19 +84,6 @@ describe.skipIf(skip)(
       await page.locator('#status[data-state=online]').waitFor();
       await notice(page, `You joined #${room} as ${name}`);
       return page;
-    }
-
-    function notice(page: Page, text: string) {
-      return page.locator('#log .notice', { hasText: text }).waitFor();
-    }
-
-    async function say(page: Page, text: string) {
-      await page.fill('#text', text);
-      await page.press('#text', 'Enter');
-    }
-
-    function members(page: Page) {
-      return page.locator('#members li .name').allTextContents();
     }
 
     it('two pages in one room: members, join and leave notices, messages both ways, a screenshot', async () => {
