@@ -18,7 +18,7 @@ export class ChatRooms {
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Map()));
     members.set(member.id, member);
-    handler.subscribe(topicOf(room));
+    handler.subscribe(topicOf(room)); // chat:<room>
     this.publish(room, { type: 'joined', member, at: Date.now() }, handler);
     return [...members.values()];
   }

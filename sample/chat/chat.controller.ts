@@ -7,9 +7,9 @@ import { CHAT_PROTOCOL, MAX_FRAME_BYTES } from './chat.protocol.js';
 @Controller('chat')
 export class ChatController {
   @WebSocketRoute('/', ChatHandler, {
-    protocols: [CHAT_PROTOCOL],
-    requireProtocol: true, // a client that does not speak chat.v1 gets 400 at the handshake
-    maxPayload: MAX_FRAME_BYTES, // bigger frames close with 1009 before reaching the handler
+    protocols: [CHAT_PROTOCOL], // 'chat.v1'
+    requireProtocol: true, // a client that offers no chat.v1 gets 400 at the handshake
+    maxPayload: MAX_FRAME_BYTES, // 4096: a bigger frame closes with 1009 before reaching the handler
   })
   chat() {}
 }

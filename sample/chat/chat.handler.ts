@@ -20,6 +20,8 @@ import { RateLimiter, type TokenBucket } from './rate-limiter.js';
  * gets an `error` message back and the connection stays open. Past the rate limit messages are
  * refused with an `error`; ten refused in a row close with 1008.
  */
+const SLOW_DOWN = 'Slow down: that message was not sent';
+
 @Injectable()
 export class ChatHandler extends WebSocketHandler {
   private room!: string;
@@ -43,19 +45,10 @@ export class ChatHandler extends WebSocketHandler {
   }
 
   override onMessage(data: WebSocketMessage): void {
-    if (typeof data !== 'string') {
-      this.close(1003, 'chat.v1 speaks JSON text frames only');
-      return;
-    }
+    if (typeof data !== 'string') return this.close(1003, 'chat.v1 speaks JSON text frames only');
     const verdict = this.bucket.take();
-    if (verdict === 'abusive') {
-      this.close(1008, 'rate limit exceeded');
-      return;
-    }
-    if (verdict === 'limited') {
-      this.sendMessage(chatError('rate-limited', 'Slow down: that message was not sent'));
-      return;
-    }
+    if (verdict === 'abusive') return this.close(1008, 'rate limit exceeded');
+    if (verdict === 'limited') return this.sendMessage(chatError('rate-limited', SLOW_DOWN));
     const message = parseClientMessage(data);
     if (message.type === 'error') this.sendMessage(message);
     else this.rooms.say(this.room, this.member, message.text);
