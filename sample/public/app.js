@@ -96,7 +96,9 @@ function connect() {
   url.searchParams.set('name', state.name);
   const socket = new WebSocket(url, PROTOCOL);
   state.socket = socket;
+  let opened = false;
   socket.addEventListener('open', () => {
+    opened = true;
     state.attempt = 0;
     setStatus('online', 'online');
   });
@@ -105,8 +107,11 @@ function connect() {
     if (state.socket !== socket) return; // a socket we already left
     state.socket = null;
     if (state.leaving) return;
-    const why = event.code === 1006 ? 'connection lost' : `closed ${event.code} ${event.reason}`;
-    notice(`Disconnected (${why.trim()})`, 'error');
+    // Said once per lost connection, not for every attempt that fails while the server is away.
+    if (opened) {
+      const why = event.code === 1006 ? 'connection lost' : `closed ${event.code} ${event.reason}`;
+      notice(`Disconnected (${why.trim()})`, 'error');
+    }
     scheduleReconnect();
   });
 }

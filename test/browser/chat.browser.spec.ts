@@ -5,8 +5,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startProcess, type RunningProcess } from '../support/process.js';
 
-/** Debian's Chromium, driven by playwright-core (no browser download). */
-const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium, driven by playwright-core (no browser download); CHROMIUM_PATH overrides it. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const INSTALL = 'apt-get install chromium';
 const CHROMIUM_FLAGS = [
   '--no-sandbox',
@@ -20,6 +20,8 @@ const CHROMIUM_FLAGS = [
 const available = existsSync(CHROMIUM);
 // Locally a missing Chromium skips these tests (the name says how to install it); in CI it fails them.
 const skip = !available && process.env.CI !== 'true';
+if (skip)
+  console.warn(`Skipping the browser tests: no Chromium at ${CHROMIUM}. Install it: ${INSTALL}`);
 const ARTIFACTS = join(ROOT, 'test/artifacts');
 
 function startSample(port = 0) {
