@@ -220,6 +220,7 @@ function element(tag, className, text) {
 function setStatus(kind, text) {
   ui.status.dataset.state = kind;
   ui.statusText.textContent = text;
+  ui.chat.classList.toggle('offline', kind !== 'online'); // the member list may be stale
   ui.text.disabled = kind !== 'online';
   ui.say.querySelector('button').disabled = kind !== 'online';
 }
