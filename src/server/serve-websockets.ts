@@ -83,7 +83,11 @@ function createRoutesController(routes: ServeWebSocketsOptions['routes']): Type 
   const prototype = WebSocketRoutesController.prototype as unknown as Record<string, unknown>;
   Object.entries(routes).forEach(([path, handler], index) => {
     const name = `route${index}`;
-    Object.defineProperty(prototype, name, { value: function route() {}, configurable: true });
+    // A distinct function per route: @WebSocketRoute() stores its metadata on the function.
+    Object.defineProperty(prototype, name, {
+      value: routeMethod.bind(undefined),
+      configurable: true,
+    });
     WebSocketRoute(path, handler)(
       prototype,
       name,
@@ -93,3 +97,5 @@ function createRoutesController(routes: ServeWebSocketsOptions['routes']): Type 
   Controller()(WebSocketRoutesController);
   return WebSocketRoutesController;
 }
+
+function routeMethod(): void {}
