@@ -29,6 +29,7 @@ import {
   type WsModuleOptions,
 } from '../../src/index.js';
 import { ADAPTERS, closed, connect, nextMessage, startApp, until } from '../support/app.js';
+import { startProcess } from '../support/process.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 
 const GREETING = Symbol('greeting');
@@ -295,5 +296,25 @@ describe('serveWebSockets()', () => {
     served = undefined;
     expect((await done).code).toBe(1001);
     await expect(connect(`ws://127.0.0.1:${port}/`)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('reference sample with WS_PORT (built, run as its own process)', () => {
+  it('serves /echo on WS_PORT with no HTTP server, and closes with 1001 on SIGTERM', async () => {
+    const sample = await startProcess(
+      'dist/sample/main.js',
+      { WS_PORT: '0', HOST: '127.0.0.1' },
+      /WebSocket routes on ws:\/\/127\.0\.0\.1:(\d+)\//,
+    );
+    const port = Number(sample.match[1]);
+    const client = await connect(`ws://127.0.0.1:${port}/echo`);
+    client.send('standalone sample');
+    expect(await nextMessage(client)).toBe('standalone sample');
+    expect((await plainGet(port, '/echo')).status).toBe(426);
+    expect(sample.output()).not.toMatch(/Listening on http/);
+    const done = closed(client);
+    sample.child.kill('SIGTERM');
+    expect((await done).code).toBe(1001);
+    expect(await sample.exited).toBe('SIGTERM');
   });
 });
