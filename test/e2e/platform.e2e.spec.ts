@@ -9,10 +9,11 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import {
   EchoHandler,
   WebSocketHandler,
@@ -23,6 +24,7 @@ import {
 } from '../../src/index.js';
 import { ADAPTERS, closed, connect, nextMessage, startApp, until } from '../support/app.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
+import { selfSignedCertificate } from '../support/tls.js';
 
 @Injectable()
 class PathHandler extends WebSocketHandler {
@@ -87,8 +89,8 @@ const plainGet = (port: number, path: string) =>
 describe.each(ADAPTERS)('platform: where routes are served from (%s)', (adapter) => {
   const apps: INestApplication[] = [];
   const clients: WebSocket[] = [];
-  const open = async (url: string) => {
-    const client = await connect(url);
+  const open = async (url: string, options?: ClientOptions) => {
+    const client = await connect(url, undefined, options);
     clients.push(client);
     return client;
   };
@@ -99,7 +101,7 @@ describe.each(ADAPTERS)('platform: where routes are served from (%s)', (adapter)
     return nextMessage(client);
   };
   const start = async (...args: Parameters<typeof startApp>) => {
-    const started = await startApp(args[0], args[1], adapter, args[3]);
+    const started = await startApp(args[0], args[1], args[2] ?? adapter, args[3]);
     apps.push(started.app);
     return started;
   };
@@ -196,6 +198,28 @@ describe.each(ADAPTERS)('platform: where routes are served from (%s)', (adapter)
     await expect(rawRequest(port, handshakeRequest('/nobody'), 1000)).rejects.toThrow(
       /no response/,
     );
+  });
+
+  it("serves wss:// from an HTTPS app (the app's own TLS)", async () => {
+    const tls = selfSignedCertificate();
+    const { app } =
+      adapter === 'fastify'
+        ? await start(
+            { imports: [WsModule.forRoot()], controllers: [EchoController] },
+            undefined,
+            new FastifyAdapter({ https: tls }),
+          )
+        : await start(
+            { imports: [WsModule.forRoot()], controllers: [EchoController] },
+            undefined,
+            undefined,
+            { httpsOptions: tls },
+          );
+    const server = app.get(WsServer);
+    expect(server.isSecure).toBe(true);
+    const client = await open(server.url('/echo'), { ca: tls.cert });
+    client.send('secure');
+    expect(await nextMessage(client)).toBe('secure');
   });
 
   it('closes every connection with 1001 at app.close() and resolves, also with forceCloseConnections', async () => {

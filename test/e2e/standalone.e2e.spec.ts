@@ -10,11 +10,7 @@ import {
   type ModuleMetadata,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
@@ -31,6 +27,7 @@ import {
 import { ADAPTERS, closed, connect, nextMessage, startApp, until } from '../support/app.js';
 import { startProcess } from '../support/process.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
+import { selfSignedCertificate } from '../support/tls.js';
 
 const GREETING = Symbol('greeting');
 
@@ -208,39 +205,9 @@ describe('standalone port: bootstrap and shutdown', () => {
 });
 
 describe('standalone port with TLS (wss://)', () => {
-  let dir: string;
   let key: Buffer;
   let cert: Buffer;
-  beforeAll(() => {
-    // A self-signed certificate for 127.0.0.1, made now.
-    dir = mkdtempSync(join(tmpdir(), 'ws-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
-    key = readFileSync(join(dir, 'key.pem'));
-    cert = readFileSync(join(dir, 'cert.pem'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  beforeAll(() => ({ key, cert } = selfSignedCertificate()));
 
   it('serves wss:// with the given key and certificate', async () => {
     const app = await startContext(metadata({ ...LOCAL, https: { key, cert } }));
