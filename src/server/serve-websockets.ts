@@ -63,10 +63,11 @@ export async function serveWebSockets(options: ServeWebSocketsOptions): Promise<
     providers,
   })
   class ServeWebSocketsModule {}
-  const app = await NestFactory.createApplicationContext(
-    ServeWebSocketsModule,
-    logger === undefined ? {} : { logger },
-  );
+  // A script or a test gets a rejected promise, not an aborted process.
+  const app = await NestFactory.createApplicationContext(ServeWebSocketsModule, {
+    abortOnError: false,
+    ...(logger === undefined ? {} : { logger }),
+  });
   const server = app.get(WsServer);
   return {
     app,

@@ -254,6 +254,12 @@ describe('serveWebSockets()', () => {
     expect((await plainGet(served.address().port, '/')).status).toBe(426);
   });
 
+  it('rejects, without aborting the process, when a handler cannot be built', async () => {
+    await expect(
+      serveWebSockets({ ...LOCAL, routes: { '/greet/:name': GreetHandler }, logger: false }),
+    ).rejects.toThrow(/resolve dependencies/);
+  });
+
   it('close() closes every connection with 1001 and frees the port', async () => {
     served = await serveWebSockets({ ...LOCAL, routes: { '/': EchoHandler }, logger: false });
     const { port } = served.address();
