@@ -31,6 +31,7 @@ export class UpgradeDispatcher {
   readonly rejections: RejectionCounts = {};
   private server: Server | undefined;
   private accepting = true;
+  private restoreEmit: (() => void) | undefined;
 
   constructor(
     private readonly table: RouteTable,
@@ -42,6 +43,7 @@ export class UpgradeDispatcher {
   attach(server: Server): void {
     this.server = server;
     server.on('upgrade', this.onUpgrade);
+    this.restoreEmit = shieldOwnPaths(server, this.table, this.onUpgrade);
   }
 
   /** New handshakes are answered 503 from now on (shutdown). */
@@ -50,6 +52,8 @@ export class UpgradeDispatcher {
   }
 
   detach(): void {
+    this.restoreEmit?.();
+    this.restoreEmit = undefined;
     this.server?.removeListener('upgrade', this.onUpgrade);
     this.server = undefined;
   }
@@ -120,6 +124,37 @@ export class UpgradeDispatcher {
     this.rejections[rejection.status] = (this.rejections[rejection.status] ?? 0) + 1;
     writeRejection(socket, rejection);
   }
+}
+
+type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Buffer) => void;
+
+/**
+ * Other `upgrade` listeners may destroy the sockets of paths they do not own (`@nestjs/platform-ws`'s
+ * `WsAdapter` does), whether they were added before or after us. So an upgrade for one of our paths
+ * goes to us only; every other one reaches all listeners untouched. Only checked when there are
+ * other listeners. Returns the undo.
+ */
+function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeListener): () => void {
+  const emit = server.emit as (this: Server, ...args: unknown[]) => boolean;
+  let active = true;
+  const shielded = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (
+      active &&
+      event === 'upgrade' &&
+      server.listenerCount('upgrade') > 1 &&
+      table.match((args[0] as IncomingMessage).url ?? '/')
+    ) {
+      onUpgrade(args[0] as UpgradeRequest, args[1] as Duplex, args[2] as Buffer);
+      return true;
+    }
+    return emit.apply(this, [event, ...args]);
+  } as Server['emit'];
+  server.emit = shielded;
+  return () => {
+    active = false;
+    // Someone may have wrapped emit after us: then ours stays in their chain, inactive.
+    if (server.emit === shielded) server.emit = emit as Server['emit'];
+  };
 }
 
 function shuttingDown(): HandshakeRejection {
