@@ -8,11 +8,11 @@ describe('focused examples (built, run as their own processes)', () => {
   let example: RunningProcess | undefined;
   const clients: WebSocket[] = [];
 
-  async function start(name: string): Promise<number> {
+  async function start(name: string, ready = /Listening on http:\/\/[^:]+:(\d+)/): Promise<number> {
     const started = await startProcess(
       `dist/sample/examples/${name}/main.js`,
       { PORT: '0', HOST: '127.0.0.1' },
-      /Listening on http:\/\/[^:]+:(\d+)/,
+      ready,
     );
     example = started;
     return Number(started.match[1]);
@@ -94,5 +94,17 @@ describe('focused examples (built, run as their own processes)', () => {
     expect(await nextMessage(client)).toBe('over fastify');
     const status = await fetch(`http://127.0.0.1:${port}/status`);
     expect(await status.json()).toEqual({ adapter: 'fastify', connections: 1 });
+  });
+
+  it('standalone: the routes on a port of their own, with no HTTP server', async () => {
+    const port = await start('standalone', /WebSocket routes on ws:\/\/[^:]+:(\d+)\//);
+    const echo = await open(`ws://127.0.0.1:${port}/echo`);
+    echo.send('no http here');
+    expect(await nextMessage(echo)).toBe('no http here');
+    const { greeting } = await greeted(`ws://127.0.0.1:${port}/online`);
+    expect(greeting).toBe('online: 2');
+    // The port serves WebSocket handshakes only: a plain request is told to upgrade.
+    expect((await fetch(`http://127.0.0.1:${port}/echo`)).status).toBe(426);
+    expect(example!.output()).not.toMatch(/Listening on http/);
   });
 });
