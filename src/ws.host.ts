@@ -7,10 +7,10 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
-import { hasToken } from './handshake/handshake.validator.js';
+import { servePlainRequests } from './handshake/plain-request.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
 import { WebSocketRegistry } from './registry/websocket.registry.js';
 import { RouteExplorer } from './routing/route.explorer.js';
@@ -62,7 +62,10 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
       () => this.registry.size,
     );
     this.dispatcher.attach(server);
-    for (const route of this.table.routes) adapter.get(route.path, answerPlainRequest);
+    servePlainRequests(
+      adapter,
+      this.table.routes.map((route) => route.path),
+    );
     this.logger.log(
       `Mapped ${this.table.size} WebSocket route(s): ${this.table.routes.map((r) => r.path).join(', ')}`,
     );
@@ -77,24 +80,4 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
     this.lifecycle.dispose();
     this.dispatcher?.detach();
   }
-}
-
-/** A plain GET to a WebSocket route's path: RFC 6455 4.2.2 and RFC 7231 6.5.15 (`426`). */
-function answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
-  const upgradeOffered = hasToken(request.headers.upgrade, 'websocket');
-  const status = upgradeOffered ? 400 : 426;
-  const message = upgradeOffered
-    ? 'Connection header must include "Upgrade"'
-    : 'This path serves WebSocket connections only';
-  const body = JSON.stringify({
-    statusCode: status,
-    message,
-    error: upgradeOffered ? 'Bad Request' : 'Upgrade Required',
-  });
-  response.writeHead(status, {
-    ...(upgradeOffered ? {} : { Upgrade: 'websocket', Connection: 'Upgrade' }),
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
 }
