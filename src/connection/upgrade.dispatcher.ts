@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
@@ -10,6 +12,7 @@ import {
 } from '../handshake/handshake.validator.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
+import { upgradeFailedMessage } from '../ws.messages.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -17,7 +20,7 @@ export type RejectionCounts = Record<number, number>;
 
 type UpgradeRequest = IncomingMessage & {
   params?: Record<string, string>;
-  query?: Record<string, string>;
+  query?: ParsedUrlQuery;
   [kProtocol]?: string;
 };
 
@@ -29,6 +32,7 @@ type UpgradeRequest = IncomingMessage & {
  */
 export class UpgradeDispatcher {
   readonly rejections: RejectionCounts = {};
+  private readonly logger = new Logger('WebSocketRoute');
   private server: Server | undefined;
   private accepting = true;
 
@@ -64,32 +68,37 @@ export class UpgradeDispatcher {
     }
     socket.on('error', destroySocket);
     const { route, params } = match;
-    const rejection =
+    // The RFC checks, then the origin, then the subprotocol: the chosen one, or why none fits.
+    const protocol =
       validateUpgradeRequest(request) ??
       checkOrigin(request, route.options) ??
-      this.checkCapacity(route);
+      negotiateProtocol(request, route.options);
+    const rejection = typeof protocol === 'string' ? this.checkCapacity(route) : protocol;
     if (rejection) {
       this.reject(socket, rejection);
       return;
     }
-    const protocol = negotiateProtocol(request, route.options);
-    if (protocol instanceof HandshakeRejection) {
-      this.reject(socket, protocol);
-      return;
-    }
-    request[kProtocol] = protocol;
+    request[kProtocol] = protocol as string;
     request.params = params;
     if (!route.guard) {
       this.complete(route, request, socket, head, params);
       return;
     }
-    request.query = Object.fromEntries(new URLSearchParams(queryOf(request.url)));
-    route.guard.check(request, socket).then((refused) => {
-      if (refused) this.reject(socket, refused);
-      else if (!this.accepting) this.reject(socket, shuttingDown());
-      else if (socket.destroyed) return;
-      else this.complete(route, request, socket, head, params);
-    });
+    // Express and Fastify parse the query the same way (repeated keys become arrays).
+    request.query = parseQuery(queryOf(request.url));
+    route.guard
+      .check(request, socket)
+      .then((refused) => {
+        if (socket.destroyed) return;
+        // Capacity again: other handshakes may have completed while the guards ran.
+        const late = refused ?? this.checkCapacity(route);
+        if (late) this.reject(socket, late);
+        else this.complete(route, request, socket, head, params);
+      })
+      .catch((error: unknown) => {
+        this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
+        socket.destroy();
+      });
   };
 
   private checkCapacity(route: Route): HandshakeRejection | undefined {
@@ -129,6 +138,10 @@ function shuttingDown(): HandshakeRejection {
 function queryOf(url: string | undefined): string {
   const at = url?.indexOf('?') ?? -1;
   return at === -1 ? '' : url!.slice(at + 1);
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 function destroySocket(this: Duplex): void {

@@ -9,7 +9,11 @@ import {
   type WebSocketMessage,
 } from '../../src/index.js';
 import { ADAPTERS, closed, connect, nextMessage, startApp, until } from '../support/app.js';
-import { openRaw, refused } from '../support/handshake.js';
+import {
+  openRaw,
+  openWithGreeting as openClientWithGreeting,
+  refused,
+} from '../support/handshake.js';
 import { handshakeRequest, rawRequest, VALID_KEY } from '../support/raw-http.js';
 
 /** Tells the client which subprotocol it got, then echoes. */
@@ -144,14 +148,9 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
 
   /** Opens a client and returns it with the first message (listened to before the open). */
   const openWithGreeting = async (path: string, protocols?: string[]) => {
-    const client = new WebSocket(url(path), protocols);
-    clients.push(client);
-    const greeting = nextMessage(client);
-    await new Promise((resolve, reject) => {
-      client.once('open', resolve);
-      client.once('error', reject);
-    });
-    return { client, greeting: await greeting };
+    const opened = await openClientWithGreeting(url(path), protocols);
+    clients.push(opened.client);
+    return opened;
   };
 
   /** The server refused and closed, and a normal connection still works right after. */

@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
+import { nextMessage } from './app.js';
 import { parseResponse, type RawResponse } from './raw-http.js';
 
 /** What a refused `ws` client saw: status, headers, body, and whether the server closed the socket. */
@@ -118,4 +119,27 @@ function readFrames(buffer: Buffer, into: ServerFrame[]): Buffer {
     buffer = buffer.subarray(offset + length);
   }
   return buffer;
+}
+
+/**
+ * Opens a `ws` client and resolves with it and its first message, listened to before the open: a
+ * message the server sends from `onOpen()` can arrive in the same packet as the `101`.
+ */
+export async function openWithGreeting(
+  url: string,
+  protocols?: string | string[],
+  options?: ClientOptions,
+): Promise<{ client: WebSocket; greeting: string | Buffer }> {
+  const client = new WebSocket(url, protocols, options);
+  const greeting = nextMessage(client);
+  try {
+    await new Promise((resolve, reject) => {
+      client.once('open', resolve);
+      client.once('error', reject);
+    });
+  } catch (error) {
+    greeting.catch(() => undefined);
+    throw error;
+  }
+  return { client, greeting: await greeting };
 }
