@@ -26,7 +26,7 @@ type UpgradeRequest = IncomingMessage & {
 
 /**
  * Listens to a server's `upgrade` event and runs the way of one connection: route lookup, RFC
- * checks, origin, limits, subprotocol, the route's Nest guards, then `ws`'s `handleUpgrade`.
+ * checks, subprotocol, origin, limits, the route's Nest guards, then `ws`'s `handleUpgrade`.
  * A refused request gets an HTTP error and a closed socket; a path with no route is left to the
  * server's other `upgrade` listeners, or answered 404 when there are none.
  */
@@ -68,12 +68,12 @@ export class UpgradeDispatcher {
     }
     socket.on('error', destroySocket);
     const { route, params } = match;
-    // The RFC checks, then the origin, then the subprotocol: the chosen one, or why none fits.
-    const protocol =
-      validateUpgradeRequest(request) ??
-      checkOrigin(request, route.options) ??
-      negotiateProtocol(request, route.options);
-    const rejection = typeof protocol === 'string' ? this.checkCapacity(route) : protocol;
+    // The RFC checks and the subprotocol (the chosen one, or why none fits), the origin, the limits.
+    const protocol = validateUpgradeRequest(request) ?? negotiateProtocol(request, route.options);
+    const rejection =
+      typeof protocol === 'string'
+        ? (checkOrigin(request, route.options) ?? this.checkCapacity(route))
+        : protocol;
     if (rejection) {
       this.reject(socket, rejection);
       return;
