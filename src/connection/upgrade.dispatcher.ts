@@ -121,7 +121,13 @@ export class UpgradeDispatcher {
   ): void {
     socket.removeListener('error', destroySocket);
     route.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-      this.lifecycle.open(route, webSocket, request, params);
+      try {
+        this.lifecycle.open(route, webSocket, request, params);
+      } catch (error) {
+        // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
+        this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
+        webSocket.close(1011, 'Internal error');
+      }
     });
   }
 

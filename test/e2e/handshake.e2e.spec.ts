@@ -1,5 +1,5 @@
-import { Controller, Get, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Controller, Get, Injectable, Logger, Module, type INestApplication } from '@nestjs/common';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   EchoHandler,
@@ -42,8 +42,19 @@ class CompressionProbe extends WebSocketHandler {
   }
 }
 
+@Injectable()
+class ExplodingHandler extends WebSocketHandler {
+  constructor() {
+    super();
+    throw new Error('constructor failed');
+  }
+}
+
 @Controller()
 class HandshakeController {
+  @WebSocketRoute('exploding', ExplodingHandler)
+  exploding() {}
+
   @WebSocketRoute('echo', EchoHandler)
   echo() {}
 
@@ -125,6 +136,7 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
   const clients: WebSocket[] = [];
 
   afterEach(async () => {
+    vi.restoreAllMocks();
     for (const client of clients.splice(0)) client.terminate();
     await app?.close();
   });
@@ -290,6 +302,18 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
         }
       }
     });
+  });
+
+  it('closes with 1011 and logs when the handler cannot be created, and goes on', async () => {
+    await boot();
+    const logged = vi.spyOn(Logger.prototype, 'error');
+    const client = new WebSocket(url('/exploding'));
+    clients.push(client);
+    expect((await closed(client)).code).toBe(1011);
+    expect(String(logged.mock.calls[0]?.[1])).toContain('constructor failed');
+    const echo = await open('/echo');
+    echo.send('still serving');
+    expect(await nextMessage(echo)).toBe('still serving');
   });
 
   describe('allowedOrigins', () => {
