@@ -7,16 +7,11 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import {
-  AbstractHttpAdapter,
-  ApplicationConfig,
-  HttpAdapterHost,
-  ModulesContainer,
-} from '@nestjs/core';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
-import { hasToken } from './handshake/handshake.validator.js';
+import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
 import { WebSocketRegistry } from './registry/websocket.registry.js';
 import { RouteExplorer } from './routing/route.explorer.js';
@@ -91,7 +86,12 @@ export class WsHost
     );
     this.dispatcher.attach(server);
     this.wsServer.bind(server, ownPort);
-    if (adapter) for (const route of this.table.routes) registerPlainAnswer(adapter, route.path);
+    if (adapter) {
+      servePlainRequests(
+        adapter,
+        this.table.routes.map((route) => route.path),
+      );
+    }
     this.logger.log(
       `Mapped ${this.table.size} WebSocket route(s): ${this.table.routes.map((r) => r.path).join(', ')}`,
     );
@@ -114,53 +114,4 @@ export class WsHost
     this.lifecycle.dispose();
     this.dispatcher?.detach();
   }
-}
-
-/**
- * Answers plain GETs to a route's path. Fastify refuses a second GET on a path (Express keeps the
- * first): an HTTP route the app already serves there wins on both.
- */
-function registerPlainAnswer(adapter: AbstractHttpAdapter, path: string): void {
-  if (adapter.getType() !== 'fastify') {
-    adapter.get(path, answerPlainRequest);
-    return;
-  }
-  const fastify = adapter.getInstance<FastifyLike>();
-  if (fastify.hasRoute({ method: 'GET', url: path })) return;
-  fastify.get(path, (request, reply) => {
-    reply.hijack();
-    answerPlainRequest(request.raw, reply.raw);
-  });
-}
-
-/** What of Fastify is used here, without depending on it. */
-interface FastifyLike {
-  hasRoute(route: { method: string; url: string }): boolean;
-  get(
-    path: string,
-    handler: (
-      request: { raw: IncomingMessage },
-      reply: { raw: ServerResponse; hijack(): void },
-    ) => void,
-  ): void;
-}
-
-/** A plain GET to a WebSocket route's path: RFC 6455 4.2.2 and RFC 7231 6.5.15 (`426`). */
-function answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
-  const upgradeOffered = hasToken(request.headers.upgrade, 'websocket');
-  const status = upgradeOffered ? 400 : 426;
-  const message = upgradeOffered
-    ? 'Connection header must include "Upgrade"'
-    : 'This path serves WebSocket connections only';
-  const body = JSON.stringify({
-    statusCode: status,
-    message,
-    error: upgradeOffered ? 'Bad Request' : 'Upgrade Required',
-  });
-  response.writeHead(status, {
-    ...(upgradeOffered ? {} : { Upgrade: 'websocket', Connection: 'Upgrade' }),
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
 }

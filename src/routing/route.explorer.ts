@@ -107,10 +107,7 @@ export function resolveOptions(
   return {
     maxPayload: merged.maxPayload,
     closeTimeoutMs: merged.closeTimeoutMs,
-    perMessageDeflate:
-      merged.perMessageDeflate === true
-        ? { threshold: DEFAULT_DEFLATE_THRESHOLD }
-        : merged.perMessageDeflate || false,
+    perMessageDeflate: deflateOptions(merged.perMessageDeflate),
     allowedOrigins: toOriginPredicate(merged.allowedOrigins),
     protocols: merged.protocols ?? [],
     requireProtocol: merged.requireProtocol,
@@ -122,6 +119,21 @@ export function resolveOptions(
     maxBackpressure: merged.maxBackpressure,
     backpressure: merged.backpressure,
     sendAfterClose: merged.sendAfterClose,
+  };
+}
+
+/**
+ * `ws` honours `threshold` only without server context takeover, so that is the default here: each
+ * message is compressed on its own and messages under the threshold are sent as they are.
+ */
+function deflateOptions(
+  option: WebSocketRouteOptions['perMessageDeflate'],
+): ResolvedRouteOptions['perMessageDeflate'] {
+  if (!option) return false;
+  return {
+    serverNoContextTakeover: true,
+    threshold: DEFAULT_DEFLATE_THRESHOLD,
+    ...(option === true ? {} : option),
   };
 }
 
