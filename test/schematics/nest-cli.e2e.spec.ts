@@ -85,8 +85,15 @@ await app.listen(process.env.PORT ?? 3000);
 describe('schematics: the real Nest CLI in a fresh Nest 12 project', () => {
   let folder: string;
   let app: string;
+  // The CLI resolves a project's default collection from where @angular-devkit/schematics is
+  // installed: keeping the links' paths makes that the project's node_modules, as in a real install.
   const nest = (...args: string[]) =>
-    sh(app, process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), ...args]);
+    sh(app, process.execPath, [
+      '--preserve-symlinks',
+      '--preserve-symlinks-main',
+      join(app, 'node_modules/@nestjs/cli/bin/nest.js'),
+      ...args,
+    ]);
 
   beforeAll(async () => {
     copySchematicAssets(); // dist was compiled by the global setup: this completes `npm run build`
@@ -115,11 +122,21 @@ describe('schematics: the real Nest CLI in a fresh Nest 12 project', () => {
     expect(appModule).toContain('imports: [WsModule.forRoot()]');
     expect(appModule).toContain('controllers: [ChatController]');
 
+    // As the project's default collection, built-in generators stay available.
+    await writeFile(
+      join(app, 'nest-cli.json'),
+      JSON.stringify({ collection: 'nestjs-ws-routes', sourceRoot: 'src' }),
+    );
+    expect(await nest('g', 'service', 'users')).toContain('CREATE src/users/users.service.ts');
+    const flat = await nest('g', 'wsh', 'feed', '--flat', '--no-spec');
+    expect(flat).toContain('CREATE src/feed.handler.ts');
+    expect(flat).not.toContain('feed.handler.spec.ts');
+
     await sh(app, process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '--noEmit']);
     const specRun = await sh(app, process.execPath, [
       join(app, 'node_modules/vitest/vitest.mjs'),
       'run',
     ]);
-    expect(specRun).toMatch(/Tests\s+.*2 passed/);
+    expect(specRun).toMatch(/Tests\s+3 passed/); // chat.handler.spec.ts (2) and users.service.spec.ts
   }, 180_000);
 });
