@@ -45,8 +45,7 @@ interface Waiter {
  * fails after a timeout with what was awaited and what arrived instead.
  */
 export class WebSocketTestClient {
-  /** Every message received so far, in order: text as `string`, binary as `Buffer`. */
-  readonly messages: WebSocketTestMessage[] = [];
+  private readonly received: WebSocketTestMessage[] = [];
   private cursor = 0;
   private readonly waiters: Waiter[] = [];
   private closeInfo: WebSocketCloseInfo | undefined;
@@ -93,6 +92,11 @@ export class WebSocketTestClient {
   /** The response of a refused handshake; `undefined` when the connection opened. */
   get rejection(): WebSocketRejection | undefined {
     return this.rejectionResponse;
+  }
+
+  /** Every message received so far, in order: text as `string`, binary as `Buffer`. */
+  get messages(): readonly WebSocketTestMessage[] {
+    return this.received;
   }
 
   /** The subprotocol the server selected (`''` when none). */
@@ -185,7 +189,7 @@ export class WebSocketTestClient {
   }
 
   private receive(message: WebSocketTestMessage): void {
-    this.messages.push(message);
+    this.received.push(message);
     while (this.cursor < this.messages.length && this.waiters.length > 0) {
       this.offer(this.waiters[0], this.messages[this.cursor++]);
     }
