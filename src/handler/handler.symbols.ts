@@ -10,4 +10,5 @@ export const kLastMessageAt = Symbol('lastMessageAt');
 export const kStreams = Symbol('streams');
 export const kTopics = Symbol('topics');
 export const kDrain = Symbol('drain');
-export const kCloseTimer = Symbol('closeTimer');
+export const kDrainPending = Symbol('drainPending');
+export const kClosed = Symbol('closed');
