@@ -1,15 +1,20 @@
-import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Controller, Injectable, Module } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   WebSocketClosedError,
   WebSocketHandler,
-  WebSocketRegistry,
   WebSocketRoute,
   WsModule,
 } from '../../src/index.js';
-import { ADAPTERS, closed, messages, nextMessage, startApp, until } from '../support/app.js';
-import { droppedSends, openPair, pauseReading, resumeReading, sleep } from './lifecycle.helpers.js';
+import { ADAPTERS, closed, nextMessage, until } from '../support/app.js';
+import {
+  droppedSends,
+  pauseReading,
+  resumeReading,
+  sleep,
+  useLifecycleApp,
+} from './lifecycle.helpers.js';
 
 const MiB = 1024 * 1024;
 /** Under 64 KiB, so every frame has a 4-byte header. */
@@ -52,25 +57,7 @@ function sendUntilQueued(handler: WebSocketHandler, limit = 4000): number {
 }
 
 describe.each(ADAPTERS)('backpressure (%s)', (adapter) => {
-  let app: INestApplication;
-  let url: (path: string) => string;
-  let registry: WebSocketRegistry;
-  const clients: WebSocket[] = [];
-
-  beforeAll(async () => {
-    ({ app, url } = await startApp({ imports: [AppModule] }, undefined, adapter));
-    registry = app.get(WebSocketRegistry);
-  });
-  afterAll(() => app.close());
-  afterEach(() => {
-    for (const client of clients.splice(0)) client.terminate();
-  });
-
-  async function open(path: string) {
-    const pair = await openPair(registry, url(path));
-    clients.push(pair.client);
-    return pair;
-  }
+  const { open } = useLifecycleApp({ imports: [AppModule] }, adapter);
 
   it('send() returns true when the data went straight out, and then no onDrain follows', async () => {
     const { client, handler } = await open('/flow');

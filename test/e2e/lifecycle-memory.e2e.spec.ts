@@ -1,17 +1,15 @@
-import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Injectable, Module } from '@nestjs/common';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
+import { describe, expect, it } from 'vitest';
 import {
   WebSocketHandler,
-  WebSocketRegistry,
   WebSocketRoute,
   WsModule,
   type WebSocketRouteOptions,
 } from '../../src/index.js';
-import { startApp, until } from '../support/app.js';
-import { openPair, pauseReading } from './lifecycle.helpers.js';
+import { until } from '../support/app.js';
+import { pauseReading, useLifecycleApp } from './lifecycle.helpers.js';
 
 // The queue that backpressure bounds is the upgraded socket's, the same object on Express and
 // Fastify: the adapter cannot matter, so this memory-heavy test runs on Express only.
@@ -81,23 +79,10 @@ async function growthAfterSending(handler: WebSocketHandler, total: number): Pro
 }
 
 describe('memory with a reader that never reads (express)', () => {
-  let app: INestApplication;
-  let url: (path: string) => string;
-  let registry: WebSocketRegistry;
-  const clients: WebSocket[] = [];
-
-  beforeAll(async () => {
-    ({ app, url } = await startApp({ imports: [AppModule] }));
-    registry = app.get(WebSocketRegistry);
-  });
-  afterAll(async () => {
-    for (const client of clients) client.terminate();
-    await app.close();
-  });
+  const server = useLifecycleApp({ imports: [AppModule] });
 
   async function pausedPair(path: string) {
-    const pair = await openPair(registry, url(path));
-    clients.push(pair.client);
+    const pair = await server.open(path);
     pauseReading(pair.client);
     return pair;
   }
@@ -109,7 +94,7 @@ describe('memory with a reader that never reads (express)', () => {
     expect(growth).toBeGreaterThan(40 * MiB);
     // free it before the next test takes its baseline
     handler.terminate();
-    await until(() => registry.get(handler.id) === undefined);
+    await until(() => server.registry.get(handler.id) === undefined);
   });
 
   it.each(['drop', 'close'])(

@@ -1,7 +1,44 @@
-import type { WebSocket, ClientOptions } from 'ws';
-import type { WebSocketHandler, WebSocketRegistry } from '../../src/index.js';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { ClientOptions, WebSocket } from 'ws';
+import { WebSocketRegistry, type WebSocketHandler } from '../../src/index.js';
 import { kRoute } from '../../src/handler/handler.symbols.js';
-import { connect, until } from '../support/app.js';
+import { connect, startApp, until, type AdapterName } from '../support/app.js';
+
+export interface LifecycleApp {
+  app: INestApplication;
+  registry: WebSocketRegistry;
+  url: (path: string) => string;
+  /** Connects a client (terminated after the test) and finds its handler on the server. */
+  open: (path: string, options?: ClientOptions) => ReturnType<typeof openPair>;
+}
+
+/** Starts the app before the suite, closes it after, and terminates each test's clients. */
+export function useLifecycleApp(
+  metadata: ModuleMetadata,
+  adapter: AdapterName = 'express',
+  configure?: (app: INestApplication) => void,
+): LifecycleApp {
+  const clients: WebSocket[] = [];
+  const context = {
+    open: async (path: string, options?: ClientOptions) => {
+      const pair = await openPair(context.registry, context.url(path), options);
+      clients.push(pair.client);
+      return pair;
+    },
+  } as LifecycleApp;
+  beforeAll(async () => {
+    const started = await startApp(metadata, configure, adapter);
+    context.app = started.app;
+    context.url = started.url;
+    context.registry = started.app.get(WebSocketRegistry);
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.terminate();
+  });
+  afterAll(() => context.app.close());
+  return context;
+}
 
 /** Connects a client and finds the server's handler of that connection in the registry. */
 export async function openPair(
