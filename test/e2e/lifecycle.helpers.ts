@@ -40,17 +40,28 @@ export function useLifecycleApp(
   return context;
 }
 
-/** Connects a client and finds the server's handler of that connection in the registry. */
+let pairs = 0;
+
+/**
+ * Connects a client and finds the server's handler of that connection in the registry (by a
+ * unique `pair` query parameter, so concurrent opens cannot mix up).
+ */
 export async function openPair(
   registry: WebSocketRegistry,
   url: string,
   options?: ClientOptions,
 ): Promise<{ client: WebSocket; handler: WebSocketHandler }> {
-  const before = new Set([...registry].map((handler) => handler.id));
-  const client = await connect(url, undefined, options);
+  const pair = String(++pairs);
+  const client = await connect(
+    `${url}${url.includes('?') ? '&' : '?'}pair=${pair}`,
+    undefined,
+    options,
+  );
   let handler: WebSocketHandler | undefined;
   await until(
-    () => (handler = [...registry].find((candidate) => !before.has(candidate.id))) !== undefined,
+    () =>
+      (handler = registry.filter((candidate) => candidate.query.get('pair') === pair)[0]) !==
+      undefined,
     5000,
     'the server side of the connection',
   );
