@@ -14,7 +14,7 @@ import {
   kClosed,
   kDrain,
   kDrainPending,
-  kLastMessageAt,
+  kIdleTicks,
   kQueue,
   kRoute,
   kSocket,
@@ -72,8 +72,8 @@ export abstract class WebSocketHandler {
   [kQueue]: WebSocketMessage[] | undefined;
   /** @internal heartbeat: whether the peer sent anything since the last ping. */
   [kAlive]!: boolean;
-  /** @internal idle timeout: when the last message arrived. */
-  [kLastMessageAt]!: number;
+  /** @internal idle timeout: idle-check ticks since the last message. */
+  [kIdleTicks]!: number;
   /** @internal RxJS subjects, created only when someone subscribes. */
   [kStreams]: Streams | undefined;
   /** @internal topics this connection is subscribed to. */
