@@ -17,6 +17,13 @@ export {
   type WebSocketDisconnection,
 } from './registry/websocket.registry.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+export type { WsServerOptions } from './interfaces/ws-server-options.interface.js';
+export { WsServer } from './server/ws-server.js';
+export {
+  serveWebSockets,
+  type ServeWebSocketsOptions,
+  type ServedWebSockets,
+} from './server/serve-websockets.js';
 export type {
   WebSocketRouteOptions,
   OriginPredicate,
