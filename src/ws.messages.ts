@@ -13,7 +13,7 @@ export const upgradeFailedMessage = (path: string) =>
   `Opening a WebSocket connection on route "${path}" failed; it was closed`;
 
 export const invalidCloseCodeMessage = (code: unknown) =>
-  `Invalid WebSocket close code ${String(code)}: use 1000, 1001, 1003, 1007-1014 or 3000-4999`;
+  `Invalid WebSocket close code ${String(code)}: use 1000, 1001, 1003, 1007-1009, 1011-1014 or 3000-4999`;
 
 export const closeReasonTooLongMessage = (bytes: number) =>
   `WebSocket close reason is ${bytes} bytes in UTF-8; the limit is 123`;

@@ -5,20 +5,18 @@ import { WebSocket } from 'ws';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import {
   kAlive,
-  kCloseTimer,
-  kLastMessageAt,
+  kClosed,
+  kDrain,
+  kDrainPending,
+  kIdleTicks,
   kQueue,
   kRoute,
   kSocket,
   kStreams,
 } from '../handler/handler.symbols.js';
-import {
-  isSendableCloseCode,
-  type WebSocketHandler,
-  type WebSocketMessage,
-} from '../handler/websocket-handler.js';
+import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
-import type { Route } from '../routing/route.js';
+import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
 import { Heartbeat } from './heartbeat.js';
 
@@ -62,12 +60,18 @@ export class ConnectionLifecycle {
     handler[kRoute] = route;
     handler[kQueue] = [];
     handler[kAlive] = true;
-    handler[kLastMessageAt] = route.options.idleTimeoutMs > 0 ? Date.now() : 0;
+    handler[kIdleTicks] = 0;
+    // the lazily used slots too, so every handler of a class has one shape
+    handler[kStreams] = undefined;
+    handler[kDrain] = undefined;
+    handler[kDrainPending] = undefined;
+    handler[kClosed] = undefined;
     (socket as BoundSocket)[kHandler] = handler;
     socket.on('message', onSocketMessage as SocketListener);
     socket.on('close', onSocketClose as SocketListener);
     socket.on('error', onSocketError as SocketListener);
     socket.on('pong', onSocketPong as SocketListener);
+    socket.on('ping', onSocketPing as SocketListener);
     route.counters.open++;
     this.registry.add(handler);
     this.heartbeat.add(handler, route.options.heartbeatMs, route.options.idleTimeoutMs);
@@ -76,35 +80,65 @@ export class ConnectionLifecycle {
   }
 
   /**
-   * A hook failed: a `WebSocketCloseException` (possibly mapped by an exception filter) closes with
-   * its code; anything else is logged with the route and connection and closes with 1011.
+   * A hook failed. A `WebSocketCloseException` closes with its code and reason. Anything else goes
+   * to the route's exception filters (`@UseFilters()` on the method, the controller, global), which
+   * may map it to a `WebSocketCloseException` or handle it; what no filter handled is logged with
+   * the route and connection id and closes with 1011. `data` is the message being handled, if any.
    */
-  handleError(handler: WebSocketHandler, error: unknown): void {
-    const route = handler[kRoute];
-    let close = error instanceof WebSocketCloseException ? error : undefined;
-    if (!close) {
-      const mapped = this.runFilters(handler, error);
-      if (mapped === true) return;
-      close = mapped;
-    }
-    if (close && isSendableCloseCode(close.code)) {
-      safely(() => handler.close(close.code, close.reason));
+  handleError(handler: WebSocketHandler, error: unknown, data?: WebSocketMessage): void {
+    if (error instanceof WebSocketCloseException) {
+      this.closeWith(handler, error);
       return;
     }
-    this.logger.error(handlerFailedMessage(route.path, handler.id), stackOf(error));
-    if (handler.isOpen) handler.close(1011, 'Internal error');
+    let mapping: ErrorMapping | Promise<ErrorMapping>;
+    try {
+      mapping = handler[kRoute].mapError(error, handler, data);
+    } catch (filterError) {
+      this.fail(handler, filterError);
+      return;
+    }
+    if (isPromiseLike(mapping)) {
+      mapping.then(
+        (mapped) => this.applyMapping(handler, error, mapped),
+        (filterError: unknown) => this.fail(handler, filterError),
+      );
+    } else {
+      this.applyMapping(handler, error, mapping);
+    }
   }
 
-  private runFilters(
-    handler: WebSocketHandler,
-    error: unknown,
-  ): WebSocketCloseException | true | undefined {
+  /** Runs a hook other than `onMessage`, routing a throw or a rejection to `handleError`. */
+  runHook<T>(handler: WebSocketHandler, hook: ((arg: T) => unknown) | undefined, arg?: T): void {
+    if (hook === undefined) return;
     try {
-      return handler[kRoute].mapError(error, handler);
-    } catch (filterError) {
-      this.logger.error(handlerFailedMessage(handler.path, handler.id), stackOf(filterError));
-      return undefined;
+      const result = hook.call(handler, arg as T);
+      if (isPromiseLike(result)) {
+        result.then(undefined, (error: unknown) => this.handleError(handler, error));
+      }
+    } catch (error) {
+      this.handleError(handler, error);
     }
+  }
+
+  private applyMapping(handler: WebSocketHandler, error: unknown, mapped: ErrorMapping): void {
+    if (mapped === true) return;
+    if (mapped) this.closeWith(handler, mapped);
+    else this.fail(handler, error);
+  }
+
+  private closeWith(handler: WebSocketHandler, close: WebSocketCloseException): void {
+    try {
+      handler.close(close.code, close.reason);
+    } catch (invalid) {
+      // e.g. WebSocketCloseException(1006): say so, and close the way any failure does
+      this.fail(handler, invalid);
+    }
+  }
+
+  /** Logs an unhandled error with the route and connection, and closes with 1011. */
+  private fail(handler: WebSocketHandler, error: unknown): void {
+    this.logger.error(handlerFailedMessage(handler.path, handler.id), stackOf(error));
+    if (handler.isOpen) handler.close(1011, 'Internal error');
   }
 
   /** Shutdown: closes every connection with 1001 and waits (bounded by `closeTimeoutMs`) until all have closed. */
@@ -163,7 +197,8 @@ export class ConnectionLifecycle {
   /** @internal called by the socket's close listener. */
   release(handler: WebSocketHandler, code: number, reason: string): void {
     const route = handler[kRoute];
-    clearTimeout(handler[kCloseTimer]);
+    const event = { code, reason };
+    handler[kClosed] = event;
     handler[kQueue] = undefined;
     route.counters.open--;
     this.heartbeat.remove(handler, route.options.heartbeatMs, route.options.idleTimeoutMs);
@@ -180,7 +215,7 @@ export class ConnectionLifecycle {
     const streams = handler[kStreams];
     if (streams) {
       streams.messages?.complete();
-      streams.closed?.next({ code, reason });
+      streams.closed?.next(event);
       streams.closed?.complete();
     }
   }
@@ -198,14 +233,6 @@ function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
-function safely<T>(run: () => T): T | undefined {
-  try {
-    return run();
-  } catch {
-    return undefined;
-  }
-}
-
 function flushQueue(handler: WebSocketHandler): void {
   const queue = handler[kQueue];
   handler[kQueue] = undefined;
@@ -219,11 +246,11 @@ function deliver(handler: WebSocketHandler, message: WebSocketMessage): void {
       const result = handler.onMessage(message);
       if (result !== undefined && isPromiseLike(result)) {
         result.then(undefined, (error: unknown) =>
-          handler[kRoute].lifecycle.handleError(handler, error),
+          handler[kRoute].lifecycle.handleError(handler, error, message),
         );
       }
     } catch (error) {
-      handler[kRoute].lifecycle.handleError(handler, error);
+      handler[kRoute].lifecycle.handleError(handler, error, message);
     }
   }
   handler[kStreams]?.messages?.next(message);
@@ -234,8 +261,9 @@ function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): vo
   const route = handler[kRoute];
   route.counters.messagesIn++;
   route.counters.bytesIn += data.length;
+  // two stores, no clock read: the heartbeat and idle wheels do the timekeeping
   handler[kAlive] = true;
-  if (route.options.idleTimeoutMs > 0) handler[kLastMessageAt] = Date.now();
+  handler[kIdleTicks] = 0;
   const message = isBinary ? data : data.toString();
   const queue = handler[kQueue];
   if (queue !== undefined) queue.push(message);
@@ -249,26 +277,16 @@ function onSocketClose(this: BoundSocket, code: number, reason: Buffer): void {
 
 function onSocketError(this: BoundSocket, error: Error): void {
   const handler = this[kHandler];
-  if (!handler.onError) return;
-  try {
-    const result = handler.onError(error);
-    if (isPromiseLike(result)) result.then(undefined, () => undefined);
-  } catch {
-    // the socket is already failing; ws closes it after this event
-  }
+  handler[kRoute].lifecycle.runHook(handler, handler.onError, error);
+}
+
+function onSocketPing(this: BoundSocket): void {
+  this[kHandler][kAlive] = true;
 }
 
 function onSocketPong(this: BoundSocket, data: Buffer): void {
   const handler = this[kHandler];
   handler[kAlive] = true;
-  if (!handler.onPong) return;
-  try {
-    const result = handler.onPong(data);
-    if (isPromiseLike(result))
-      result.then(undefined, (error: unknown) =>
-        handler[kRoute].lifecycle.handleError(handler, error),
-      );
-  } catch (error) {
-    handler[kRoute].lifecycle.handleError(handler, error);
-  }
+  if (handler.onPong !== undefined)
+    handler[kRoute].lifecycle.runHook(handler, handler.onPong, data);
 }

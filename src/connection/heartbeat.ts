@@ -1,23 +1,33 @@
 import { WebSocket } from 'ws';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
-import { kAlive, kLastMessageAt, kSocket } from '../handler/handler.symbols.js';
+import { kAlive, kIdleTicks, kSocket } from '../handler/handler.symbols.js';
+
+/** Idle checks per `idleTimeoutMs`: a connection closes between 1 and 1.25 timeouts after its last message. */
+const IDLE_CHECKS_PER_TIMEOUT = 4;
+const MIN_IDLE_CHECK_MS = 10;
 
 /**
  * One timer per distinct interval, not one per connection: every `heartbeatMs` the connections on
  * that interval that sent nothing since the last tick are terminated (their `onClose` gets 1006)
  * and the others are pinged. A silent peer is therefore freed within two intervals.
- * The same wheel closes idle connections (`idleTimeoutMs`) with 1001, checked four times per
- * timeout so a connection closes between 1 and 1.25 timeouts after its last message.
+ * The same kind of wheel closes idle connections (`idleTimeoutMs`) with 1001 "idle timeout".
+ * Messages only reset two fields on the handler; no clock is read per message.
  */
 export class Heartbeat {
   private readonly heartbeats = new Map<number, Wheel>();
   private readonly idleChecks = new Map<number, Wheel>();
 
   add(handler: WebSocketHandler, heartbeatMs: number, idleTimeoutMs: number): void {
-    if (heartbeatMs > 0) this.wheel(this.heartbeats, heartbeatMs, heartbeatMs, beat).add(handler);
+    if (heartbeatMs > 0)
+      this.wheel(this.heartbeats, heartbeatMs, heartbeatMs, 0, beat).add(handler);
     if (idleTimeoutMs > 0) {
-      const period = Math.max(10, Math.floor(idleTimeoutMs / 4));
-      this.wheel(this.idleChecks, idleTimeoutMs, period, closeIfIdle).add(handler);
+      const period = Math.max(
+        MIN_IDLE_CHECK_MS,
+        Math.floor(idleTimeoutMs / IDLE_CHECKS_PER_TIMEOUT),
+      );
+      // ticks that make a whole timeout; the first tick after a message may come at once
+      const ticks = Math.ceil(idleTimeoutMs / period);
+      this.wheel(this.idleChecks, idleTimeoutMs, period, ticks, closeIfIdle).add(handler);
     }
   }
 
@@ -37,16 +47,19 @@ export class Heartbeat {
     wheels: Map<number, Wheel>,
     key: number,
     period: number,
-    visit: (handler: WebSocketHandler, key: number, now: number) => void,
+    ticks: number,
+    visit: Visit,
   ): Wheel {
     let wheel = wheels.get(key);
     if (!wheel) {
-      wheel = new Wheel(key, period, visit);
+      wheel = new Wheel(period, ticks, visit);
       wheels.set(key, wheel);
     }
     return wheel;
   }
 }
+
+type Visit = (handler: WebSocketHandler, ticks: number) => void;
 
 /** A set of connections visited by one shared timer, which runs only while the set is not empty. */
 class Wheel {
@@ -54,9 +67,9 @@ class Wheel {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly key: number,
     private readonly period: number,
-    private readonly visit: (handler: WebSocketHandler, key: number, now: number) => void,
+    private readonly ticks: number,
+    private readonly visit: Visit,
   ) {}
 
   add(handler: WebSocketHandler): void {
@@ -78,8 +91,7 @@ class Wheel {
   }
 
   private tick(): void {
-    const now = Date.now();
-    for (const handler of this.members) this.visit(handler, this.key, now);
+    for (const handler of this.members) this.visit(handler, this.ticks);
   }
 }
 
@@ -94,8 +106,6 @@ function beat(handler: WebSocketHandler): void {
   socket.ping();
 }
 
-function closeIfIdle(handler: WebSocketHandler, idleTimeoutMs: number, now: number): void {
-  if (now - handler[kLastMessageAt] >= idleTimeoutMs && handler.isOpen) {
-    handler.close(1001, 'idle timeout');
-  }
+function closeIfIdle(handler: WebSocketHandler, ticks: number): void {
+  if (++handler[kIdleTicks] > ticks && handler.isOpen) handler.close(1001, 'idle timeout');
 }

@@ -11,7 +11,7 @@
  */
 export class WebSocketCloseException extends Error {
   constructor(
-    /** Close code sent to the peer: 1000, 1001, 1003, 1007-1014 or 3000-4999. */
+    /** Close code sent to the peer: 1000, 1001, 1003, 1007-1009, 1011-1014 or 3000-4999. */
     readonly code: number,
     /** Close reason, at most 123 bytes of UTF-8. */
     readonly reason = '',

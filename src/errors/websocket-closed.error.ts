@@ -1,11 +1,12 @@
 /**
- * Thrown by `send()` on a connection that is closing or closed (route option
- * `sendAfterClose: 'throw'`, the default). Check `handler.isOpen` first, or set
- * `sendAfterClose: 'ignore'` to have such sends return false.
+ * Thrown by `send()` (rejected by `sendAsync()`) on a connection that is closing or closed (route
+ * option `sendAfterClose: 'throw'`, the default). Check `handler.isOpen` first, or set
+ * `sendAfterClose: 'ignore'` to have such sends return false. `sendAsync()` also rejects with it
+ * when the connection closes before the message was written; `cause` then says why.
  */
 export class WebSocketClosedError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'WebSocketClosedError';
   }
 }

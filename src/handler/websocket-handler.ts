@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Observable, Subject } from 'rxjs';
+import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
@@ -11,9 +11,10 @@ import {
 } from '../ws.messages.js';
 import {
   kAlive,
-  kCloseTimer,
+  kClosed,
   kDrain,
-  kLastMessageAt,
+  kDrainPending,
+  kIdleTicks,
   kQueue,
   kRoute,
   kSocket,
@@ -71,16 +72,18 @@ export abstract class WebSocketHandler {
   [kQueue]: WebSocketMessage[] | undefined;
   /** @internal heartbeat: whether the peer sent anything since the last ping. */
   [kAlive]!: boolean;
-  /** @internal idle timeout: when the last message arrived. */
-  [kLastMessageAt]!: number;
+  /** @internal idle timeout: idle-check ticks since the last message. */
+  [kIdleTicks]!: number;
   /** @internal RxJS subjects, created only when someone subscribes. */
   [kStreams]: Streams | undefined;
   /** @internal topics this connection is subscribed to. */
   [kTopics]: Set<string> | undefined;
   /** @internal write callback reporting `onDrain`, created on first need. */
   [kDrain]: ((error?: Error | null) => void) | undefined;
-  /** @internal bounds the close handshake. */
-  [kCloseTimer]: NodeJS.Timeout | undefined;
+  /** @internal a send was queued or refused: `onDrain` is due once the queue is empty. */
+  [kDrainPending]: boolean | undefined;
+  /** @internal how the connection ended, once it has (replayed by `closed$`). */
+  [kClosed]: WebSocketCloseEvent | undefined;
 
   /** Called once the handshake succeeded and the controller method ran. */
   onOpen?(): unknown;
@@ -92,7 +95,10 @@ export abstract class WebSocketHandler {
   onError?(error: Error): unknown;
   /** Called when the peer answers a ping. */
   onPong?(data: Buffer): unknown;
-  /** Called when everything queued by `send()` has been written to the socket. */
+  /**
+   * Called once the queue has emptied after a `send()` returned false (queued behind a slow
+   * reader, or refused by `backpressure: 'drop'`): the moment to send again.
+   */
   onDrain?(): unknown;
 
   /** The query string of the upgrade request. */
@@ -130,44 +136,48 @@ export abstract class WebSocketHandler {
   /**
    * Sends a message: a `string` as a text frame, a `Buffer` as a binary frame.
    * Returns true when it went straight to the socket, false when it was queued behind a slow
-   * reader (then `onDrain()` follows) or dropped by `backpressure: 'drop'`.
-   * On a closed connection it throws `WebSocketClosedError` (or returns false with
-   * `sendAfterClose: 'ignore'`).
+   * reader (then `onDrain()` follows once the queue is empty) or refused by the route's
+   * `backpressure` policy because the queue would grow past `maxBackpressure`. A message sent
+   * while nothing is queued is always accepted, whatever its size.
+   * On a closed or closing connection it throws `WebSocketClosedError` (or returns false with
+   * `sendAfterClose: 'ignore'`); it never writes to a dead socket.
    */
   send(data: WebSocketMessage): boolean {
     const socket = this[kSocket];
-    const route = this[kRoute];
     if (socket.readyState !== WebSocket.OPEN) return this.refuseClosedSend();
-    if (socket.bufferedAmount + data.length > route.options.maxBackpressure) {
-      return this.applyBackpressure();
-    }
-    route.counters.messagesOut++;
-    route.counters.bytesOut += data.length;
+    if (this.exceedsBackpressure(socket, data)) return this.applyBackpressure();
+    this.count(data);
     if (this.onDrain === undefined) {
       socket.send(data);
       return socket.bufferedAmount === 0;
     }
     socket.send(data, (this[kDrain] ??= this.createDrainCallback()));
-    return socket.bufferedAmount === 0;
+    if (socket.bufferedAmount === 0) return true;
+    this[kDrainPending] = true;
+    return false;
   }
 
-  /** Like `send()`, but resolves once the message was written to the socket. */
-  sendAsync(data: WebSocketMessage): Promise<void> {
+  /**
+   * Like `send()`, for code that awaits: resolves with true once the message was written to the
+   * socket, or with false when the `backpressure` policy refused it (or, with
+   * `sendAfterClose: 'ignore'`, the connection was closed). Rejects with `WebSocketClosedError`
+   * when the connection is closed (`sendAfterClose: 'throw'`) or closes before the write.
+   */
+  sendAsync(data: WebSocketMessage): Promise<boolean> {
     const socket = this[kSocket];
-    if (socket.readyState !== WebSocket.OPEN) {
-      try {
-        this.refuseClosedSend();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return Promise.resolve();
-    }
-    const route = this[kRoute];
-    route.counters.messagesOut++;
-    route.counters.bytesOut += data.length;
-    return new Promise((resolve, reject) =>
-      socket.send(data, (error) => (error ? reject(error) : resolve())),
-    );
+    return new Promise((resolve, reject) => {
+      if (socket.readyState !== WebSocket.OPEN) return resolve(this.refuseClosedSend());
+      if (this.exceedsBackpressure(socket, data)) return resolve(this.applyBackpressure());
+      this.count(data);
+      socket.send(data, (error) => {
+        if (error) {
+          reject(new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id), error));
+          return;
+        }
+        this[kDrain]?.();
+        resolve(true);
+      });
+    });
   }
 
   /** Sends a ping; the peer's pong reaches `onPong()`. */
@@ -179,16 +189,13 @@ export abstract class WebSocketHandler {
    * Starts the closing handshake with `code` and `reason` after what is already queued.
    * Throws `InvalidCloseCodeError` for a code that may not be sent or a reason over 123 bytes.
    * Calling it again, or on a closed connection, does nothing. If the peer does not answer
-   * within `closeTimeoutMs`, the socket is terminated.
+   * within `closeTimeoutMs`, the socket is destroyed (`onClose` then gets 1006).
    */
   close(code = 1000, reason = ''): void {
     assertSendableClose(code, reason);
     const socket = this[kSocket];
-    if (socket.readyState !== WebSocket.OPEN && socket.readyState !== WebSocket.CONNECTING) return;
-    socket.close(code, reason);
-    const timer = setTimeout(terminateSocket, this[kRoute].options.closeTimeoutMs, socket);
-    timer.unref();
-    this[kCloseTimer] = timer;
+    // ws bounds the close handshake itself (its `closeTimeout` is the route's `closeTimeoutMs`).
+    if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
   }
 
   /** Destroys the connection at once, without a close frame (`onClose` gets 1006). */
@@ -209,18 +216,38 @@ export abstract class WebSocketHandler {
     this[kRoute].lifecycle.registry.unsubscribe(this, topic);
   }
 
-  /** Incoming messages as an Observable that completes when the connection closes. */
+  /**
+   * Incoming messages, in order, as an Observable that completes when the connection closes
+   * (at once if it already has). Messages are emitted after `onMessage()` saw them.
+   */
   get messages$(): Observable<WebSocketMessage> {
+    if (this[kClosed]) return EMPTY;
     return (this.streams().messages ??= new Subject()).asObservable();
   }
 
-  /** Emits once, with the close code and reason, when the connection has closed. */
+  /** Emits once, with the close code and reason, when the connection has closed (replayed if it already has). */
   get closed$(): Observable<WebSocketCloseEvent> {
+    const closed = this[kClosed];
+    if (closed) return of(closed);
     return (this.streams().closed ??= new Subject()).asObservable();
   }
 
   private streams(): Streams {
     return (this[kStreams] ??= {});
+  }
+
+  private count(data: WebSocketMessage): void {
+    const counters = this[kRoute].counters;
+    counters.messagesOut++;
+    counters.bytesOut += data.length;
+  }
+
+  /** Only a connection with something queued can exceed the limit: the fast path measures nothing. */
+  private exceedsBackpressure(socket: WebSocket, data: WebSocketMessage): boolean {
+    const queued = socket.bufferedAmount;
+    if (queued === 0) return false;
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    return queued + size > this[kRoute].options.maxBackpressure;
   }
 
   private refuseClosedSend(): false {
@@ -231,22 +258,25 @@ export abstract class WebSocketHandler {
   private applyBackpressure(): false {
     const route = this[kRoute];
     route.counters.dropped++;
-    if (route.options.backpressure === 'close') this.close(1008, 'backpressure limit');
+    if (route.options.backpressure === 'close') {
+      this.close(1008, 'backpressure limit');
+    } else if (this.onDrain !== undefined) {
+      this[kDrainPending] = true;
+    }
     return false;
   }
 
+  /** One write callback per connection (not per message): reports `onDrain` once the queue is empty. */
   private createDrainCallback(): (error?: Error | null) => void {
     return (error) => {
-      if (!error && this[kSocket].bufferedAmount === 0) this.onDrain?.();
+      if (error || !this[kDrainPending] || this[kSocket].bufferedAmount !== 0) return;
+      this[kDrainPending] = false;
+      this[kRoute].lifecycle.runHook(this, this.onDrain);
     };
   }
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
-
-function terminateSocket(socket: WebSocket): void {
-  socket.terminate();
-}
 
 /**
  * Close codes a server may send (RFC 6455 7.4): 1000, 1001, 1003, 1007-1014 except 1010 (which

@@ -49,13 +49,23 @@ export interface WebSocketRouteOptions {
   maxConnections?: number;
   /** How long the route's guards may take before the handshake is answered `503`. Default 10000 ms. */
   handshakeTimeoutMs?: number;
-  /** Ping interval; a peer silent for a whole interval is terminated (close code 1006). 0 disables. Default 30000 ms. */
+  /**
+   * Ping interval; a peer that sent nothing (pong, ping or message) since the last ping is
+   * terminated (close code 1006), so a vanished peer is freed within two intervals. 0 disables.
+   * Default 30000 ms.
+   */
   heartbeatMs?: number;
   /** Close with 1001 "idle timeout" a connection that sent no message for this long. 0 (default) disables. */
   idleTimeoutMs?: number;
-  /** Bytes a connection may have queued for a slow reader before `backpressure` applies. Default 1 MiB. */
+  /**
+   * Bytes a connection may have queued for a slow reader before `backpressure` applies. A message
+   * sent while nothing is queued is always accepted. Default 1 MiB.
+   */
   maxBackpressure?: number;
-  /** What happens past `maxBackpressure`: `'close'` (default, close with 1008) or `'drop'` (the message is not queued). */
+  /**
+   * What happens past `maxBackpressure`: `'close'` (default, close with 1008 "backpressure limit")
+   * or `'drop'` (the message is not queued, `send()` returns false, the route's dropped counter goes up).
+   */
   backpressure?: 'close' | 'drop';
   /** What `send()` on a closed connection does: `'throw'` a `WebSocketClosedError` (default) or `'ignore'` (returns false). */
   sendAfterClose?: 'throw' | 'ignore';

@@ -1,4 +1,4 @@
-import type { CanActivate } from '@nestjs/common';
+import type { CanActivate, Type } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
@@ -6,6 +6,7 @@ import type { GuardsContextCreator } from '@nestjs/core/guards/guards-context-cr
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import type { GuardsRunner } from '../handshake/handshake.guard.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import type { ErrorMapping } from './route.js';
 
 /**
  * `ExternalContextCreator` is the injectable Nest offers libraries for running enhancers outside
@@ -51,36 +52,50 @@ export function createGuardsRunner(
 
 /**
  * `@UseFilters()` (method, controller, global) for errors thrown by the route's handlers, with a
- * `'ws'` ArgumentsHost whose client is the handler. A filter closes the connection by returning or
- * throwing a `WebSocketCloseException`; returning anything else marks the error handled and keeps
- * the connection open; returning nothing leaves it unhandled (logged, closed with 1011).
- * Returns the close to apply, `true` when handled, undefined when not.
+ * `'ws'` ArgumentsHost: `switchToWs().getClient()` is the handler, `getData()` the message being
+ * handled (undefined outside `onMessage`). As in Nest's own external contexts, the first filter
+ * whose `@Catch()` matches runs, method filters before controller filters before global ones.
+ * A filter closes the connection by returning or throwing a `WebSocketCloseException`; returning
+ * anything else (`null` included) marks the error handled and keeps the connection open; returning
+ * nothing leaves it unhandled (logged, closed with 1011). A filter may be async.
  */
 export function createErrorMapper(
   contextCreator: ExternalContextCreator,
   instance: object,
   method: (...args: unknown[]) => unknown,
   moduleKey: string,
-): (error: unknown, handler: WebSocketHandler) => WebSocketCloseException | true | undefined {
+): (
+  error: unknown,
+  handler: WebSocketHandler,
+  data?: unknown,
+) => ErrorMapping | Promise<ErrorMapping> {
   const exceptionsHandler = internals(contextCreator).filtersContextCreator.create(
     instance,
     method as never,
     moduleKey,
   );
-  return (error, handler) => {
-    const host = new ExecutionContextHost(
-      [handler, undefined],
-      instance.constructor as never,
-      method,
-    );
+  const controller = instance.constructor as Type;
+  return (error, handler, data) => {
+    const host = new ExecutionContextHost([handler, data], controller, method);
     host.setType('ws');
+    let result: unknown;
     try {
-      const result: unknown = exceptionsHandler.invokeCustomFilters(error, host);
-      if (result === undefined) return undefined;
-      return result instanceof WebSocketCloseException ? result : true;
+      result = exceptionsHandler.invokeCustomFilters(error, host);
     } catch (thrown) {
-      if (thrown instanceof WebSocketCloseException) return thrown;
-      throw thrown;
+      return closeThrown(thrown);
     }
+    if (result instanceof Promise) return result.then(toMapping, closeThrown);
+    return toMapping(result);
   };
+}
+
+function toMapping(result: unknown): ErrorMapping {
+  if (result === undefined) return undefined;
+  return result instanceof WebSocketCloseException ? result : true;
+}
+
+/** A filter that throws a `WebSocketCloseException` closes with it; any other throw is the filter's own failure. */
+function closeThrown(thrown: unknown): WebSocketCloseException {
+  if (thrown instanceof WebSocketCloseException) return thrown;
+  throw thrown;
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable, type Type } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module } from '@nestjs/core/injector/module.js';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type ServerOptions } from 'ws';
 import { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
 import type { WebSocketRouteMetadata } from '../decorators/websocket-route.decorator.js';
 import { createHandlerFactory } from '../handler/handler.factory.js';
@@ -157,13 +157,17 @@ function toOriginPredicate(
  * does not (`clientTracking: false`); the subprotocol was chosen by the handshake guard.
  */
 function createServer(options: ResolvedRouteOptions): WebSocketServer {
-  return new WebSocketServer({
+  // ws (8.23+) bounds the close handshake with its own timer per closing socket: `closeTimeout`
+  // makes it `closeTimeoutMs`, so there is no second timer of ours. @types/ws 8.18 lacks it.
+  const serverOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
     clientTracking: false,
     maxPayload: options.maxPayload,
     perMessageDeflate: options.perMessageDeflate,
     allowSynchronousEvents: true,
+    closeTimeout: options.closeTimeoutMs,
     handleProtocols: (_offered, request) =>
       (request as unknown as Record<symbol, string>)[kProtocol] || false,
-  });
+  };
+  return new WebSocketServer(serverOptions);
 }

@@ -37,6 +37,12 @@ export interface RouteCounters {
   dropped: number;
 }
 
+/**
+ * What the route's exception filters made of a hook's error: the close to apply, `true` when a
+ * filter handled it (the connection stays open), undefined when none did.
+ */
+export type ErrorMapping = WebSocketCloseException | true | undefined;
+
 /** What the explorer hands a route when it builds it at bootstrap. */
 export interface RouteInit {
   path: string;
@@ -47,14 +53,12 @@ export interface RouteInit {
   guard: HandshakeGuard | null;
   createHandler: () => WebSocketHandler;
   invoke: (handler: WebSocketHandler) => unknown;
-  /**
-   * Runs the route's exception filters on a hook's error: the close to apply, `true` when a filter
-   * handled it, undefined when none did.
-   */
+  /** Runs the route's exception filters on a hook's error (`data`: the message being handled). */
   mapError: (
     error: unknown,
     handler: WebSocketHandler,
-  ) => WebSocketCloseException | true | undefined;
+    data?: unknown,
+  ) => ErrorMapping | Promise<ErrorMapping>;
   /** Opens, tracks and frees the route's connections. */
   lifecycle: ConnectionLifecycle;
 }
