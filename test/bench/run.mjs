@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory] [--no-build] [--profile] [--out DIR]`
+// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory] [--no-build] [--no-pin] [--profile] [--out DIR]`
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
 // A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
@@ -21,6 +21,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: join(here, 'results') },
   },
 });
@@ -145,11 +146,15 @@ function prefix(cpu) {
   return pinning ? [...limit, 'taskset', '-c', String(cpu)] : limit;
 }
 
-function startServer(id) {
+function startServer(id, scenarioId) {
   const server = SERVERS[id];
   const nodeArgs = ['--expose-gc'];
-  if (flags.profile && server.script === 'library.mjs') {
-    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`);
+  if (flags.profile) {
+    nodeArgs.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${join(flags.out, 'profiles')}`,
+      `--cpu-prof-name=${scenarioId}-${id}-${Date.now()}.cpuprofile`,
+    );
   }
   return new ChildProcessPeer(join(here, 'servers', server.script), server.args, {
     prefix: prefix(0),
@@ -166,7 +171,7 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 /** One server against one load generator, fresh processes, one scenario: its metrics. */
 async function measure(scenario, serverId) {
-  const server = startServer(serverId);
+  const server = startServer(serverId, scenario.id);
   const load = startLoad();
   try {
     const [{ port }] = await Promise.all([server.ready(), load.ready()]);
