@@ -23,7 +23,8 @@ describe('benchmark, quick mode', () => {
         );
       },
     );
-    expect(code, output).toBe(0);
+    if (code !== 0) console.error(output);
+    expect(code).toBe(0);
 
     const markdown = readFileSync(join(out, 'quick.md'), 'utf8');
     const report = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8'));
