@@ -1,0 +1,335 @@
+// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory] [--no-build] [--no-pin] [--profile] [--out DIR]`
+// Builds the library, then for every scenario runs every server in its own process (pinned to
+// CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
+// A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ChildProcessPeer } from './ipc.mjs';
+import { median, renderMarkdown, summarize } from './report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    'no-pin': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(here, 'results') },
+  },
+});
+
+/** The servers; each runs as `node <script> <args>`. */
+const SERVERS = {
+  'library-express': {
+    script: 'library.mjs',
+    args: ['express'],
+    label: 'nestjs-ws-routes, Express',
+  },
+  'library-fastify': {
+    script: 'library.mjs',
+    args: ['fastify'],
+    label: 'nestjs-ws-routes, Fastify',
+  },
+  'raw-ws': { script: 'raw-ws.mjs', args: [], label: 'raw ws' },
+  'nest-ws': { script: 'nest-gateway.mjs', args: ['raw'], label: '@nestjs/platform-ws gateway' },
+  'nest-ws-subscribe': {
+    script: 'nest-gateway.mjs',
+    args: ['subscribe'],
+    label: '@nestjs/platform-ws @SubscribeMessage',
+  },
+  'library-express-guard': {
+    script: 'library.mjs',
+    args: ['express', 'guard'],
+    label: 'nestjs-ws-routes, Express, 1 async guard',
+  },
+  'library-fastify-guard': {
+    script: 'library.mjs',
+    args: ['fastify', 'guard'],
+    label: 'nestjs-ws-routes, Fastify, 1 async guard',
+  },
+  'raw-ws-guard': { script: 'raw-ws.mjs', args: ['guard'], label: 'raw ws, 1 async check' },
+};
+const ECHO_SERVERS = [
+  'library-express',
+  'library-fastify',
+  'raw-ws',
+  'nest-ws',
+  'nest-ws-subscribe',
+];
+
+const FULL = {
+  rounds: 3,
+  echo: { connections: 50, warmupMs: 1000, durationMs: 5000 },
+  storm: { total: 5000, parallel: 50 },
+  memory: { connections: 10_000 },
+  fanOut: { connections: 10_000, repeats: 20 },
+};
+const QUICK = {
+  rounds: 1,
+  echo: { connections: 50, warmupMs: 300, durationMs: 1000 },
+  storm: { total: 500, parallel: 50 },
+  memory: { connections: 1000 },
+  fanOut: { connections: 1000, repeats: 2 },
+};
+const config = structuredClone(flags.quick ? QUICK : FULL);
+if (flags.rounds) config.rounds = Number(flags.rounds);
+
+const SCENARIOS = [
+  {
+    id: 'echo32',
+    kind: 'echo',
+    size: 32,
+    servers: ECHO_SERVERS,
+    title: `Echo, 32 B text, ${config.echo.connections} connections in a closed loop`,
+  },
+  {
+    id: 'echo16k',
+    kind: 'echo',
+    size: 16 * 1024,
+    servers: ECHO_SERVERS,
+    title: `Echo, 16 KiB text, ${config.echo.connections} connections in a closed loop`,
+  },
+  {
+    id: 'handshake',
+    kind: 'storm',
+    servers: ECHO_SERVERS,
+    title: `Handshake storm: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
+  },
+  {
+    id: 'handshakeGuard',
+    kind: 'storm',
+    servers: ['library-express-guard', 'library-fastify-guard', 'raw-ws', 'raw-ws-guard'],
+    title: `Handshake storm with one async guard: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
+  },
+  {
+    id: 'memory',
+    kind: 'memory',
+    servers: ECHO_SERVERS,
+    title: `Memory per idle connection, ${config.memory.connections} connections (RSS after GC)`,
+  },
+  {
+    id: 'fanOut',
+    kind: 'fanOut',
+    servers: ['library-express', 'library-fastify', 'raw-ws', 'nest-ws'],
+    title: `Fan-out: one 32 B text message to ${config.fanOut.connections} connections`,
+  },
+];
+const only = flags.only?.split(',');
+const scenarios = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
+
+function shell(command) {
+  return spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.trim();
+}
+
+// Children get the hard file-descriptor limit (10,000 connections need 10,000 descriptors).
+const fdLimit = shell('ulimit -Hn');
+const pinning =
+  availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const neededFds = Math.max(config.memory.connections, config.fanOut.connections) + 1000;
+if (fdLimit !== 'unlimited' && Number(fdLimit) < neededFds) {
+  console.warn(`ulimit -Hn is ${fdLimit}; ${neededFds} descriptors are needed: lowering counts`);
+  const max = Math.max(100, Number(fdLimit) - 1000);
+  config.memory.connections = Math.min(config.memory.connections, max);
+  config.fanOut.connections = Math.min(config.fanOut.connections, max);
+}
+
+function prefix(cpu) {
+  const limit = ['sh', '-c', 'ulimit -n "$0" 2>/dev/null; exec "$@"', fdLimit];
+  return pinning ? [...limit, 'taskset', '-c', String(cpu)] : limit;
+}
+
+function startServer(id, scenarioId) {
+  const server = SERVERS[id];
+  const nodeArgs = ['--expose-gc'];
+  if (flags.profile) {
+    nodeArgs.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${join(flags.out, 'profiles')}`,
+      `--cpu-prof-name=${scenarioId}-${id}-${Date.now()}.cpuprofile`,
+    );
+  }
+  return new ChildProcessPeer(join(here, 'servers', server.script), server.args, {
+    prefix: prefix(0),
+    nodeArgs,
+    label: id,
+  });
+}
+
+function startLoad() {
+  return new ChildProcessPeer(join(here, 'load.mjs'), [], { prefix: prefix(1), label: 'load' });
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** One server against one load generator, fresh processes, one scenario: its metrics. */
+async function measure(scenario, serverId) {
+  const server = startServer(serverId, scenario.id);
+  const load = startLoad();
+  try {
+    const [{ port }] = await Promise.all([server.ready(), load.ready()]);
+    const target = { port, path: '/echo' };
+    switch (scenario.kind) {
+      case 'echo':
+        return await measureEcho(server, load, target, scenario.size);
+      case 'storm':
+        return await measureStorm(load, target);
+      case 'memory':
+        return await measureMemory(server, load, target);
+      case 'fanOut':
+        return await measureFanOut(server, load, target, serverId);
+    }
+    throw new Error(`unknown scenario kind ${scenario.kind}`);
+  } finally {
+    await Promise.all([load.stop(), server.stop()]);
+  }
+}
+
+const cpuMicros = (usage) => usage.user + usage.system;
+
+async function measureEcho(server, load, target, size) {
+  const { connections, warmupMs, durationMs } = config.echo;
+  await load.request('echo', { ...target, connections, size });
+  await sleep(warmupMs);
+  const [cpuStart, markStart] = await Promise.all([server.request('cpu'), load.request('mark')]);
+  await sleep(durationMs);
+  const [cpuEnd, markEnd] = await Promise.all([server.request('cpu'), load.request('mark')]);
+  await load.request('close');
+  const seconds = (markEnd.atNs - markStart.atNs) / 1e9;
+  const messages = markEnd.echoed;
+  if (messages === 0) throw new Error('no message was echoed');
+  return {
+    messagesPerSecond: messages / seconds,
+    p50Us: markEnd.p50Ms * 1000,
+    p99Us: markEnd.p99Ms * 1000,
+    serverCpuUsPerMessage: (cpuMicros(cpuEnd) - cpuMicros(cpuStart)) / messages,
+    serverCpuShare: (cpuMicros(cpuEnd) - cpuMicros(cpuStart)) / 1e6 / seconds,
+    loadCpuShare: (cpuMicros(markEnd.cpu) - cpuMicros(markStart.cpu)) / 1e6 / seconds,
+  };
+}
+
+async function measureStorm(load, target) {
+  const result = await load.request('storm', { ...target, ...config.storm });
+  if (result.failed > 0) {
+    throw new Error(`${result.failed} of ${result.total} handshakes failed: ${result.firstError}`);
+  }
+  return { handshakesPerSecond: result.perSecond };
+}
+
+async function measureMemory(server, load, target) {
+  const { connections } = config.memory;
+  const before = await server.request('memory');
+  await load.request('open', { ...target, connections });
+  await sleep(500);
+  const after = await server.request('memory');
+  return {
+    rssBytesPerConnection: (after.rss - before.rss) / connections,
+    heapBytesPerConnection: (after.heapUsed - before.heapUsed) / connections,
+  };
+}
+
+async function measureFanOut(server, load, target, serverId) {
+  const { connections, repeats } = config.fanOut;
+  const modes = SERVERS_WITH_BROADCAST.has(serverId) ? ['broadcast', 'loop'] : ['loop'];
+  await load.request('open', { ...target, connections });
+  await sleep(300);
+  const runs = Object.fromEntries(
+    modes.map((mode) => [mode, { deliveredPerSecond: [], sendMs: [] }]),
+  );
+  const data = 'x'.repeat(32);
+  for (let i = 0; i < repeats; i++) {
+    for (const mode of i % 2 === 0 ? modes : modes.toReversed()) {
+      await load.request('arm');
+      const sent = await server.request('fanOut', { mode, data });
+      const { received, lastNs } = await load.request('collect', {}, 30_000);
+      if (sent.sent !== connections || received !== connections) {
+        throw new Error(
+          `fan-out ${mode}: sent ${sent.sent}, received ${received} of ${connections}`,
+        );
+      }
+      runs[mode].deliveredPerSecond.push(connections / ((lastNs - sent.startNs) / 1e9));
+      runs[mode].sendMs.push((sent.flushedNs - sent.startNs) / 1e6);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(runs).map(([mode, run]) => [
+      mode,
+      { deliveredPerSecond: median(run.deliveredPerSecond), sendMs: median(run.sendMs) },
+    ]),
+  );
+}
+const SERVERS_WITH_BROADCAST = new Set(['library-express', 'library-fastify']);
+
+function machine() {
+  const wsVersion = JSON.parse(
+    readFileSync(join(root, 'node_modules/ws/package.json'), 'utf8'),
+  ).version;
+  return {
+    date: new Date().toISOString(),
+    nproc: Number(shell('nproc')) || availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    ws: wsVersion,
+    pinned: pinning ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'not pinned',
+    loadAverage: shell('cat /proc/loadavg').split(' ').slice(0, 3).join(' '),
+  };
+}
+
+async function main() {
+  const started = Date.now();
+  if (!flags['no-build']) {
+    console.log('Building the library (tsc -p tsconfig.build.json)...');
+    execFileSync(
+      process.execPath,
+      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
+  }
+  const samples = {};
+  for (const scenario of scenarios) {
+    samples[scenario.id] = {};
+    for (let round = 0; round < config.rounds; round++) {
+      // Rotate the order each round so that no server always runs first.
+      const order = scenario.servers.map(
+        (_, i) => scenario.servers[(i + round) % scenario.servers.length],
+      );
+      for (const serverId of order) {
+        process.stdout.write(`${scenario.id} round ${round + 1}/${config.rounds} ${serverId}... `);
+        const result = await measure(scenario, serverId);
+        console.log(
+          JSON.stringify(result, (_, v) => (typeof v === 'number' ? +v.toPrecision(4) : v)),
+        );
+        (samples[scenario.id][serverId] ??= []).push(result);
+      }
+    }
+  }
+  const report = {
+    machine: machine(),
+    mode: flags.quick ? 'quick' : 'full',
+    config,
+    servers: Object.fromEntries(Object.entries(SERVERS).map(([id, s]) => [id, s.label])),
+    scenarios: scenarios.map(({ id, kind, title, servers }) => ({ id, kind, title, servers })),
+    samples,
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+  };
+  report.summary = summarize(report);
+  const markdown = renderMarkdown(report);
+  mkdirSync(flags.out, { recursive: true });
+  const name = flags.quick ? 'quick' : 'latest';
+  writeFileSync(join(flags.out, `${name}.md`), markdown);
+  writeFileSync(join(flags.out, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+  console.log('\n' + markdown);
+  console.log(`Written to ${join(flags.out, `${name}.md`)} and ${name}.json`);
+}
+
+await main();

@@ -1,0 +1,33 @@
+// What every bench server answers, measured inside the server process itself: CPU time, memory
+// after GC, and one timed fan-out.
+import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
+
+/**
+ * Serves the orchestrator's requests. `fanOut` maps a mode name (e.g. `broadcast`, `loop`) to a
+ * function sending one message to every open connection and returning how many it was passed to.
+ */
+export function serveBench({ port, fanOut, close }) {
+  answerRequests({
+    cpu: () => process.cpuUsage(),
+    memory: () => {
+      for (let i = 0; i < 3; i++) globalThis.gc?.();
+      return process.memoryUsage();
+    },
+    fanOut: ({ mode, data }) => {
+      const send = fanOut[mode];
+      if (!send) throw new Error(`no fan-out mode ${mode}`);
+      const startNs = monotonicNs();
+      const sent = send(data);
+      const returnedNs = monotonicNs();
+      // A broadcast may defer writes to the end of the tick (cork, nextTick): count them too.
+      return new Promise((resolve) =>
+        setImmediate(() => resolve({ sent, startNs, returnedNs, flushedNs: monotonicNs() })),
+      );
+    },
+    exit: async () => {
+      await close?.();
+      process.exit(0);
+    },
+  });
+  announceReady({ port, pid: process.pid, gc: typeof globalThis.gc === 'function' });
+}

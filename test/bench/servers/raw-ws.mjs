@@ -1,0 +1,51 @@
+// The baseline: plain `ws` (noServer + handleUpgrade) on node:http, written as a ws user would.
+// Usage: node raw-ws.mjs [guard]   (guard: one async check before the upgrade, like an auth lookup)
+import { createServer } from 'node:http';
+import { WebSocketServer } from 'ws';
+import { serveBench } from './control.mjs';
+
+const guarded = process.argv[2] === 'guard';
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+
+function echo(data, isBinary) {
+  this.send(data, { binary: isBinary });
+}
+
+function accept(request, socket, head) {
+  wss.handleUpgrade(request, socket, head, (ws) => ws.on('message', echo));
+}
+
+async function allow() {
+  await Promise.resolve();
+  return true;
+}
+
+const server = createServer((_request, response) => {
+  response.writeHead(426).end();
+});
+server.on('upgrade', (request, socket, head) => {
+  if (request.url !== '/echo') {
+    socket.destroy();
+    return;
+  }
+  if (!guarded) {
+    accept(request, socket, head);
+    return;
+  }
+  void allow().then((ok) => (ok ? accept(request, socket, head) : socket.destroy()));
+});
+server.listen(0, '127.0.0.1', () => {
+  serveBench({
+    port: server.address().port,
+    fanOut: {
+      loop: (data) => {
+        let sent = 0;
+        for (const ws of wss.clients) {
+          ws.send(data);
+          sent++;
+        }
+        return sent;
+      },
+    },
+  });
+});
