@@ -53,6 +53,7 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
   async onModuleInit(): Promise<void> {
     const adapter = this.adapterHost.httpAdapter;
     this.table = await this.explorer.explore();
+    this.registry.attachStatsSource(this);
     const server = adapter?.getHttpServer() as Server | undefined;
     if (!server || this.table.size === 0) return;
     this.dispatcher = new UpgradeDispatcher(

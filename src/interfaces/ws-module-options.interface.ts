@@ -1,3 +1,4 @@
+import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
 
 /**
@@ -7,4 +8,10 @@ import type { WebSocketRouteOptions } from './websocket-route-options.interface.
 export interface WsModuleOptions extends WebSocketRouteOptions {
   /** Most connections open at once over all routes; past it handshakes get `503`. Default unlimited. */
   maxTotalConnections?: number;
+
+  /**
+   * Carries `registry.publish()` and `registry.broadcast()` to the other instances of the
+   * application, e.g. `new RedisBroker({ url })`. Default: in-process (this instance only).
+   */
+  broker?: WebSocketBroker;
 }
