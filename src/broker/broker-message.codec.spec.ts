@@ -1,4 +1,4 @@
-import fc from 'fast-check';
+import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBrokerMessage, encodeBrokerMessage } from './broker-message.codec.js';
 import type { BrokerMessage } from './websocket-broker.interface.js';
