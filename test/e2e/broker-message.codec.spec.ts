@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBrokerMessage, encodeBrokerMessage } from './broker-message.codec.js';
-import type { BrokerMessage } from './websocket-broker.interface.js';
+import { decodeBrokerMessage, encodeBrokerMessage } from '../../src/broker/broker-message.codec.js';
+import type { BrokerMessage } from '../../src/broker/websocket-broker.interface.js';
 
 const data = fc.oneof(
   fc.string({ unit: 'grapheme' }),
