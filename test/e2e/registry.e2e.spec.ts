@@ -19,8 +19,20 @@ class QuietHandler extends WebSocketHandler {
   override onMessage(_data: WebSocketMessage) {}
 }
 
+/** Counts `onDrain()`, which must follow broadcasts as it follows `send()`. */
+@Injectable()
+class DrainHandler extends WebSocketHandler {
+  drains = 0;
+  override onDrain() {
+    this.drains++;
+  }
+}
+
 @Controller()
 class FanController {
+  @WebSocketRoute('drain', DrainHandler)
+  drain() {}
+
   @WebSocketRoute('fan', QuietHandler)
   fan() {}
 
@@ -230,6 +242,19 @@ describe.each(ADAPTERS)('registry (%s)', (adapter) => {
       expect(stalledHandler.isOpen).toBe(stillOpen);
     },
   );
+
+  it('calls onDrain once broadcast messages were written, as after send()', async () => {
+    await start();
+    const [client] = await connectMany('/drain', 1);
+    await until(() => registry.size === 1);
+    const handler = [...registry][0] as DrainHandler;
+    const arrivals = messages(client, 3);
+    for (let i = 1; i <= 3; i++) {
+      registry.broadcast(`message ${i}`);
+      await until(() => handler.drains === i, 2000, `onDrain after broadcast ${i}`);
+    }
+    expect(await arrivals).toEqual(['message 1', 'message 2', 'message 3']);
+  });
 
   it('counts connections, traffic and refused handshakes in stats()', async () => {
     await start();
