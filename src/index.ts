@@ -29,6 +29,13 @@ export { InProcessBroker } from './broker/in-process.broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
 export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+export type { WsServerOptions } from './interfaces/ws-server-options.interface.js';
+export { WsServer } from './server/ws-server.js';
+export {
+  serveWebSockets,
+  type ServeWebSocketsOptions,
+  type ServedWebSockets,
+} from './server/serve-websockets.js';
 export type {
   WebSocketRouteOptions,
   OriginPredicate,

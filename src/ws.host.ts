@@ -3,38 +3,50 @@ import {
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
-import { hasToken } from './handshake/handshake.validator.js';
+import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
 import { WebSocketRegistry } from './registry/websocket.registry.js';
 import { RouteExplorer } from './routing/route.explorer.js';
+import { createRoutePaths } from './routing/route-paths.js';
 import type { RouteTable } from './routing/route-table.js';
+import { closeServer, createStandaloneServer, listen } from './server/standalone-server.js';
+import { WsServer } from './server/ws-server.js';
 import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
+import { noServerMessage } from './ws.messages.js';
 
 /**
- * Binds the routes to the application's HTTP server and runs them from bootstrap to shutdown.
+ * Binds the routes to the application's HTTP server, or to a server of their own with the `port`
+ * option, and runs them from bootstrap to shutdown.
  *
  * Shutdown order on Nest 12: `beforeApplicationShutdown` -> HTTP server close ->
  * `onApplicationShutdown`. `server.close()` waits for upgraded sockets, so the 1001 close (after
  * each connection's queued messages) starts and is awaited before it; what is left is freed after.
  */
 @Injectable()
-export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
+export class WsHost
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('WsModule');
   private dispatcher: UpgradeDispatcher | undefined;
   private table: RouteTable | undefined;
+  private standalone: Server | undefined;
 
   constructor(
     private readonly explorer: RouteExplorer,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly registry: WebSocketRegistry,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly applicationConfig: ApplicationConfig,
+    private readonly modules: ModulesContainer,
+    private readonly wsServer: WsServer,
     @Inject(WS_MODULE_OPTIONS) private readonly options: WsModuleOptions,
   ) {}
 
@@ -48,14 +60,25 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
     return this.dispatcher?.rejections ?? {};
   }
 
-  // onModuleInit runs after Nest registered the app's HTTP routes and before its 404 handler, so the
-  // 426 answers added here never shadow an HTTP route of the app.
+  // onModuleInit runs inside app.init(): after setGlobalPrefix()/enableVersioning(), after Nest
+  // registered the app's HTTP routes and before its 404 handler, so the 426 answers added here never
+  // shadow an HTTP route of the app.
   async onModuleInit(): Promise<void> {
-    const adapter = this.adapterHost.httpAdapter;
-    this.table = await this.explorer.explore();
+    const ownPort = this.options.port !== undefined;
+    const adapter = ownPort ? undefined : this.adapterHost.httpAdapter;
+    // The global prefix and versioning belong to the HTTP app: a standalone server has neither.
+    this.table = await this.explorer.explore(
+      createRoutePaths(this.modules, adapter ? this.applicationConfig : undefined),
+    );
     this.registry.attachStatsSource(this);
-    const server = adapter?.getHttpServer() as Server | undefined;
-    if (!server || this.table.size === 0) return;
+    if (this.table.size === 0) return;
+    const server = ownPort
+      ? (this.standalone = createStandaloneServer(this.options, answerPlainRequest))
+      : (adapter?.getHttpServer() as Server | undefined);
+    if (!server) {
+      this.logger.warn(noServerMessage(this.table.size));
+      return;
+    }
     this.dispatcher = new UpgradeDispatcher(
       this.table,
       this.lifecycle,
@@ -63,39 +86,33 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
       () => this.registry.size,
     );
     this.dispatcher.attach(server);
-    for (const route of this.table.routes) adapter.get(route.path, answerPlainRequest);
+    this.wsServer.bind(server, ownPort);
+    if (adapter) {
+      servePlainRequests(
+        adapter,
+        this.table.routes.map((route) => route.path),
+      );
+    }
     this.logger.log(
       `Mapped ${this.table.size} WebSocket route(s): ${this.table.routes.map((r) => r.path).join(', ')}`,
     );
   }
 
+  // After every module's onModuleInit, so handlers' dependencies are ready for the first client.
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.standalone) return;
+    await listen(this.standalone, this.options.port ?? 0, this.options.host);
+    this.logger.log(`WebSocket routes listening on ${this.wsServer.url()}`);
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     this.dispatcher?.stopAccepting();
     await this.lifecycle.closeAll(1001, 'server shutting down');
+    if (this.standalone) await closeServer(this.standalone);
   }
 
   onApplicationShutdown(): void {
     this.lifecycle.dispose();
     this.dispatcher?.detach();
   }
-}
-
-/** A plain GET to a WebSocket route's path: RFC 6455 4.2.2 and RFC 7231 6.5.15 (`426`). */
-function answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
-  const upgradeOffered = hasToken(request.headers.upgrade, 'websocket');
-  const status = upgradeOffered ? 400 : 426;
-  const message = upgradeOffered
-    ? 'Connection header must include "Upgrade"'
-    : 'This path serves WebSocket connections only';
-  const body = JSON.stringify({
-    statusCode: status,
-    message,
-    error: upgradeOffered ? 'Bad Request' : 'Upgrade Required',
-  });
-  response.writeHead(status, {
-    ...(upgradeOffered ? {} : { Upgrade: 'websocket', Connection: 'Upgrade' }),
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
 }

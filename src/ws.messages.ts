@@ -9,6 +9,9 @@ export const handlerFailedMessage = (path: string, id: string) =>
 export const guardFailedMessage = (path: string) =>
   `A guard of WebSocket route "${path}" threw; the handshake was answered 500`;
 
+export const upgradeFailedMessage = (path: string) =>
+  `Opening a WebSocket connection on route "${path}" failed; it was closed`;
+
 export const invalidCloseCodeMessage = (code: unknown) =>
   `Invalid WebSocket close code ${String(code)}: use 1000, 1001, 1003, 1007-1014 or 3000-4999`;
 
@@ -20,3 +23,7 @@ export const sendAfterCloseMessage = (path: string, id: string) =>
 
 export const notAControllerMessage = (name: string) =>
   `@WebSocketRoute() on ${name}, which is not a @Controller() of any module: add the class to a module's controllers`;
+
+export const noServerMessage = (routes: number) =>
+  `${routes} WebSocket route(s) found, but there is no HTTP server to serve them from: ` +
+  'give WsModule.forRoot() a port, or create the app with NestFactory.create()';

@@ -1,4 +1,6 @@
+import { Logger } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
@@ -10,6 +12,7 @@ import {
 } from '../handshake/handshake.validator.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
+import { upgradeFailedMessage } from '../ws.messages.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -17,20 +20,22 @@ export type RejectionCounts = Record<number, number>;
 
 type UpgradeRequest = IncomingMessage & {
   params?: Record<string, string>;
-  query?: Record<string, string>;
+  query?: ParsedUrlQuery;
   [kProtocol]?: string;
 };
 
 /**
  * Listens to a server's `upgrade` event and runs the way of one connection: route lookup, RFC
- * checks, origin, limits, subprotocol, the route's Nest guards, then `ws`'s `handleUpgrade`.
+ * checks, subprotocol, origin, limits, the route's Nest guards, then `ws`'s `handleUpgrade`.
  * A refused request gets an HTTP error and a closed socket; a path with no route is left to the
  * server's other `upgrade` listeners, or answered 404 when there are none.
  */
 export class UpgradeDispatcher {
   readonly rejections: RejectionCounts = {};
+  private readonly logger = new Logger('WebSocketRoute');
   private server: Server | undefined;
   private accepting = true;
+  private restoreEmit: (() => void) | undefined;
 
   constructor(
     private readonly table: RouteTable,
@@ -42,6 +47,7 @@ export class UpgradeDispatcher {
   attach(server: Server): void {
     this.server = server;
     server.on('upgrade', this.onUpgrade);
+    this.restoreEmit = shieldOwnPaths(server, this.table, this.onUpgrade);
   }
 
   /** New handshakes are answered 503 from now on (shutdown). */
@@ -50,6 +56,8 @@ export class UpgradeDispatcher {
   }
 
   detach(): void {
+    this.restoreEmit?.();
+    this.restoreEmit = undefined;
     this.server?.removeListener('upgrade', this.onUpgrade);
     this.server = undefined;
   }
@@ -64,32 +72,37 @@ export class UpgradeDispatcher {
     }
     socket.on('error', destroySocket);
     const { route, params } = match;
+    // The RFC checks and the subprotocol (the chosen one, or why none fits), the origin, the limits.
+    const protocol = validateUpgradeRequest(request) ?? negotiateProtocol(request, route.options);
     const rejection =
-      validateUpgradeRequest(request) ??
-      checkOrigin(request, route.options) ??
-      this.checkCapacity(route);
+      typeof protocol === 'string'
+        ? (checkOrigin(request, route.options) ?? this.checkCapacity(route))
+        : protocol;
     if (rejection) {
       this.reject(socket, rejection);
       return;
     }
-    const protocol = negotiateProtocol(request, route.options);
-    if (protocol instanceof HandshakeRejection) {
-      this.reject(socket, protocol);
-      return;
-    }
-    request[kProtocol] = protocol;
+    request[kProtocol] = protocol as string;
     request.params = params;
     if (!route.guard) {
       this.complete(route, request, socket, head, params);
       return;
     }
-    request.query = Object.fromEntries(new URLSearchParams(queryOf(request.url)));
-    route.guard.check(request, socket).then((refused) => {
-      if (refused) this.reject(socket, refused);
-      else if (!this.accepting) this.reject(socket, shuttingDown());
-      else if (socket.destroyed) return;
-      else this.complete(route, request, socket, head, params);
-    });
+    // Express and Fastify parse the query the same way (repeated keys become arrays).
+    request.query = parseQuery(queryOf(request.url));
+    route.guard
+      .check(request, socket)
+      .then((refused) => {
+        if (socket.destroyed) return;
+        // Capacity again: other handshakes may have completed while the guards ran.
+        const late = refused ?? this.checkCapacity(route);
+        if (late) this.reject(socket, late);
+        else this.complete(route, request, socket, head, params);
+      })
+      .catch((error: unknown) => {
+        this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
+        socket.destroy();
+      });
   };
 
   private checkCapacity(route: Route): HandshakeRejection | undefined {
@@ -112,7 +125,13 @@ export class UpgradeDispatcher {
   ): void {
     socket.removeListener('error', destroySocket);
     route.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-      this.lifecycle.open(route, webSocket, request, params);
+      try {
+        this.lifecycle.open(route, webSocket, request, params);
+      } catch (error) {
+        // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
+        this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
+        webSocket.close(1011, 'Internal error');
+      }
     });
   }
 
@@ -122,6 +141,37 @@ export class UpgradeDispatcher {
   }
 }
 
+type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Buffer) => void;
+
+/**
+ * Other `upgrade` listeners may destroy the sockets of paths they do not own (`@nestjs/platform-ws`'s
+ * `WsAdapter` does), whether they were added before or after us. So an upgrade for one of our paths
+ * goes to us only; every other one reaches all listeners untouched. Only checked when there are
+ * other listeners. Returns the undo.
+ */
+function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeListener): () => void {
+  const emit = server.emit as (this: Server, ...args: unknown[]) => boolean;
+  let active = true;
+  const shielded = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+    if (
+      active &&
+      event === 'upgrade' &&
+      server.listenerCount('upgrade') > 1 &&
+      table.match((args[0] as IncomingMessage).url ?? '/')
+    ) {
+      onUpgrade(args[0] as UpgradeRequest, args[1] as Duplex, args[2] as Buffer);
+      return true;
+    }
+    return emit.apply(this, [event, ...args]);
+  } as Server['emit'];
+  server.emit = shielded;
+  return () => {
+    active = false;
+    // Someone may have wrapped emit after us: then ours stays in their chain, inactive.
+    if (server.emit === shielded) server.emit = emit as Server['emit'];
+  };
+}
+
 function shuttingDown(): HandshakeRejection {
   return new HandshakeRejection(503, 'Server is shutting down', { 'Retry-After': '5' });
 }
@@ -129,6 +179,10 @@ function shuttingDown(): HandshakeRejection {
 function queryOf(url: string | undefined): string {
   const at = url?.indexOf('?') ?? -1;
   return at === -1 ? '' : url!.slice(at + 1);
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 function destroySocket(this: Duplex): void {

@@ -9,6 +9,7 @@ import { HandshakeRejection } from './handshake-rejection.js';
 export type GuardsRunner = (args: [IncomingMessage, Duplex]) => Promise<void>;
 
 const TIMED_OUT = Symbol('timed out');
+const INTERNAL_ERROR_BODY = { statusCode: 500, message: 'Internal server error' };
 
 /**
  * The Nest half of a route's handshake guard: runs the route's guards (global, controller, method,
@@ -55,6 +56,7 @@ export class HandshakeGuard {
       guardFailedMessage(this.path),
       error instanceof Error ? error.stack : String(error),
     );
-    return new HandshakeRejection(500, 'Internal server error');
+    // Nest's own answer to an unknown error: no detail leaks to the client.
+    return new HandshakeRejection(500, 'Internal server error', {}, INTERNAL_ERROR_BODY);
   }
 }

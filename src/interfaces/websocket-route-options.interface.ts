@@ -27,7 +27,9 @@ export interface WebSocketRouteOptions {
   closeTimeoutMs?: number;
   /**
    * permessage-deflate (RFC 7692). Default off. `true` enables it with a 1 KiB threshold so small
-   * messages are sent uncompressed; an object is passed to `ws` as it is.
+   * messages are sent uncompressed; an object is passed to `ws` over the same defaults
+   * (`serverNoContextTakeover: true`, `threshold: 1024`: `ws` honours `threshold` only without
+   * server context takeover).
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**

@@ -1,11 +1,12 @@
 import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
+import type { WsServerOptions } from './ws-server-options.interface.js';
 
 /**
  * Options of `WsModule.forRoot()`. The route options given here are the defaults of every route;
- * a route's own options override them.
+ * a route's own options override them. `port`, `host` and `https` choose where they are served from.
  */
-export interface WsModuleOptions extends WebSocketRouteOptions {
+export interface WsModuleOptions extends WebSocketRouteOptions, WsServerOptions {
   /** Most connections open at once over all routes; past it handshakes get `503`. Default unlimited. */
   maxTotalConnections?: number;
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
-import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module } from '@nestjs/core/injector/module.js';
@@ -20,7 +19,8 @@ import {
 } from '../ws.constants.js';
 import { duplicateRouteMessage } from '../ws.messages.js';
 import { Route, type ResolvedRouteOptions } from './route.js';
-import { joinPaths, RouteTable } from './route-table.js';
+import type { RoutePathsOf } from './route-paths.js';
+import { RouteTable } from './route-table.js';
 
 /**
  * Finds every `@WebSocketRoute()` on the application's controllers at bootstrap and builds its
@@ -36,8 +36,8 @@ export class RouteExplorer {
     @Inject(WS_MODULE_OPTIONS) private readonly moduleOptions: WsModuleOptions,
   ) {}
 
-  /** Builds the route table; `prefix` is the application's global prefix, if any. */
-  async explore(prefix = ''): Promise<RouteTable> {
+  /** Builds the route table; `pathsOf` gives a route's full paths (prefix, versions, module path). */
+  async explore(pathsOf: RoutePathsOf): Promise<RouteTable> {
     const table = new RouteTable();
     for (const wrapper of this.discovery.getControllers()) {
       const { instance, metatype } = wrapper;
@@ -48,14 +48,13 @@ export class RouteExplorer {
         const metadata = Reflect.getMetadata(WEBSOCKET_ROUTE_METADATA, method) as
           WebSocketRouteMetadata | undefined;
         if (!metadata) continue;
-        for (const controllerPath of controllerPaths(metatype as Type)) {
-          const route = await this.buildRoute(
-            wrapper,
-            methodName,
-            method,
-            joinPaths(prefix, controllerPath, metadata.path),
-            metadata,
-          );
+        for (const path of pathsOf(
+          metatype as Type,
+          method,
+          metadata.path,
+          wrapper.host as Module,
+        )) {
+          const route = await this.buildRoute(wrapper, methodName, method, path, metadata);
           const existing = table.add(route);
           if (existing) {
             throw new Error(
@@ -95,12 +94,6 @@ export class RouteExplorer {
   }
 }
 
-function controllerPaths(controller: Type): string[] {
-  const path = Reflect.getMetadata(PATH_METADATA, controller) as string | string[] | undefined;
-  if (Array.isArray(path)) return path.length ? path : ['/'];
-  return [path ?? '/'];
-}
-
 /** Module defaults, then the route's own options, then the library's defaults. */
 export function resolveOptions(
   moduleOptions: WebSocketRouteOptions,
@@ -114,10 +107,7 @@ export function resolveOptions(
   return {
     maxPayload: merged.maxPayload,
     closeTimeoutMs: merged.closeTimeoutMs,
-    perMessageDeflate:
-      merged.perMessageDeflate === true
-        ? { threshold: DEFAULT_DEFLATE_THRESHOLD }
-        : merged.perMessageDeflate || false,
+    perMessageDeflate: deflateOptions(merged.perMessageDeflate),
     allowedOrigins: toOriginPredicate(merged.allowedOrigins),
     protocols: merged.protocols ?? [],
     requireProtocol: merged.requireProtocol,
@@ -129,6 +119,21 @@ export function resolveOptions(
     maxBackpressure: merged.maxBackpressure,
     backpressure: merged.backpressure,
     sendAfterClose: merged.sendAfterClose,
+  };
+}
+
+/**
+ * `ws` honours `threshold` only without server context takeover, so that is the default here: each
+ * message is compressed on its own and messages under the threshold are sent as they are.
+ */
+function deflateOptions(
+  option: WebSocketRouteOptions['perMessageDeflate'],
+): ResolvedRouteOptions['perMessageDeflate'] {
+  if (!option) return false;
+  return {
+    serverNoContextTakeover: true,
+    threshold: DEFAULT_DEFLATE_THRESHOLD,
+    ...(option === true ? {} : option),
   };
 }
 

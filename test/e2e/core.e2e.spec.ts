@@ -1,6 +1,5 @@
 import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import {
   EchoHandler,
   WebSocketHandler,
@@ -9,15 +8,8 @@ import {
   WsModule,
   type WebSocketMessage,
 } from '../../src/index.js';
-import {
-  ADAPTERS,
-  closed,
-  connect,
-  messages,
-  nextMessage,
-  startApp,
-  until,
-} from '../support/app.js';
+import { connectWebSocket } from '../../src/testing/index.js';
+import { ADAPTERS, startApp, until } from '../support/app.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 
 @Injectable()
@@ -140,29 +132,22 @@ class AppModule {}
 
 describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) => {
   let app: INestApplication;
-  let url: (path: string) => string;
   let port: number;
-  const clients: WebSocket[] = [];
-  const open = async (path: string) => {
-    const client = await connect(url(path));
-    clients.push(client);
-    return client;
-  };
+  // Clients opened by connectWebSocket are closed with the app.
+  const open = (path: string) => connectWebSocket(app, path);
 
   afterEach(async () => {
-    for (const client of clients.splice(0)) client.terminate();
     await app?.close();
   });
 
   const boot = async () =>
-    ({ app, url, port } = await startApp({ imports: [AppModule] }, undefined, adapter));
+    ({ app, port } = await startApp({ imports: [AppModule] }, undefined, adapter));
 
   it('injects the handler from the declaring module, fills params, calls the controller method before onOpen', async () => {
     await boot();
     controllerCalls.length = 0;
-    const client = new WebSocket(url('/greet/ada'));
-    clients.push(client);
-    expect(await nextMessage(client)).toBe('hello ada');
+    const client = await open('/greet/ada');
+    expect(await client.nextMessage()).toBe('hello ada');
     expect(controllerCalls).toEqual(['opened ada true']);
   });
 
@@ -170,18 +155,17 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     await boot();
     const client = await open('/greet/echo');
     client.send('text');
-    expect(await nextMessage(client)).toBe('text');
+    expect(await client.nextMessage()).toBe('text');
     client.send(Buffer.from([1, 2, 3]));
-    const binary = await nextMessage(client);
+    const binary = await client.nextMessage();
     expect(Buffer.isBuffer(binary)).toBe(true);
     expect([...(binary as Buffer)]).toEqual([1, 2, 3]);
   });
 
   it('exposes path, params (decoded), query, protocol, remote address and id', async () => {
     await boot();
-    const client = new WebSocket(url('/info/x%20y/2?room=a&n=1'));
-    clients.push(client);
-    const info = JSON.parse((await nextMessage(client)) as string);
+    const client = await open('/info/x%20y/2?room=a&n=1');
+    const info = JSON.parse((await client.nextMessage()) as string);
     expect(info).toMatchObject({
       path: '/info/:a/:b',
       params: { a: 'x y', b: '2' },
@@ -216,14 +200,13 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
   it('holds messages that arrive while the controller method and onOpen run, then delivers them in order', async () => {
     await boot();
     events.length = 0;
-    const client = new WebSocket(url('/slow'));
-    clients.push(client);
-    client.on('open', () => {
-      client.send('1');
-      client.send('2');
-      client.send('3');
-    });
-    expect(await messages(client, 3)).toEqual(['got 1', 'got 2', 'got 3']);
+    const client = await open('/slow');
+    client.send('1');
+    client.send('2');
+    client.send('3');
+    const replies = [await client.nextMessage(), await client.nextMessage()];
+    replies.push(await client.nextMessage());
+    expect(replies).toEqual(['got 1', 'got 2', 'got 3']);
     expect(events).toEqual([
       'controller:start',
       'controller:end',
@@ -240,47 +223,42 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     const bystander = await open('/greet/echo');
     const thrower = await open('/throwing');
     const rejecter = await open('/throwing');
-    const throwClosed = closed(thrower);
-    const rejectClosed = closed(rejecter);
     thrower.send('throw');
     rejecter.send('reject');
-    expect((await throwClosed).code).toBe(1011);
-    expect((await rejectClosed).code).toBe(1011);
+    expect((await thrower.closed).code).toBe(1011);
+    expect((await rejecter.closed).code).toBe(1011);
     bystander.send('still here');
-    expect(await nextMessage(bystander)).toBe('still here');
+    expect(await bystander.nextMessage()).toBe('still here');
   });
 
   it('closes with 1011 when the controller method throws', async () => {
     await boot();
-    const client = new WebSocket(url('/controller-throws'));
-    clients.push(client);
-    expect((await closed(client)).code).toBe(1011);
+    const client = await open('/controller-throws');
+    expect((await client.closed).code).toBe(1011);
   });
 
   it('closes with 1009 for a message over maxPayload', async () => {
     await boot();
     const client = await open('/small');
-    const done = closed(client);
     client.send('x'.repeat(17));
-    expect((await done).code).toBe(1009);
+    expect((await client.closed).code).toBe(1009);
   });
 
   it('accepts a message exactly at maxPayload', async () => {
     await boot();
     const client = await open('/small');
     client.send('x'.repeat(16));
-    expect(await nextMessage(client)).toBe('x'.repeat(16));
+    expect(await client.nextMessage()).toBe('x'.repeat(16));
   });
 
   it('closes with 1007 for invalid UTF-8 in a text message', async () => {
     await boot();
     const client = await open('/greet/echo');
-    const done = closed(client);
     // A raw text frame whose payload is not UTF-8, sent through ws's own framing.
-    (client as unknown as { _sender: { sendFrame(list: Buffer[]): void } })._sender.sendFrame([
-      frame(0x1, Buffer.from([0xc3, 0x28])),
-    ]);
-    expect((await done).code).toBe(1007);
+    (
+      client.socket as unknown as { _sender: { sendFrame(list: Buffer[]): void } }
+    )._sender.sendFrame([frame(0x1, Buffer.from([0xc3, 0x28]))]);
+    expect((await client.closed).code).toBe(1007);
   });
 
   it('tracks every live handler in the registry and forgets it on close', async () => {
@@ -294,7 +272,7 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     const [handler] = registry.byPath('/greet/echo');
     expect(registry.get(handler.id)).toBe(handler);
     expect([...registry]).toHaveLength(2);
-    a.close();
+    await a.close();
     await until(() => registry.size === 1, 2000, 'one connection');
     expect(registry.get(handler.id)).toBeUndefined();
   });
@@ -305,19 +283,17 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     const echo = await open('/greet/echo');
     const records = await open('/records');
     await until(() => registry.size === 2);
-    const both = Promise.all([nextMessage(echo), nextMessage(records)]);
     expect(registry.broadcast('all')).toBe(2);
-    expect(await both).toEqual(['all', 'all']);
-    const onlyEcho = nextMessage(echo);
+    expect(await Promise.all([echo.nextMessage(), records.nextMessage()])).toEqual(['all', 'all']);
     expect(registry.broadcast('echo only', { path: '/greet/echo' })).toBe(1);
-    expect(await onlyEcho).toBe('echo only');
+    expect(await echo.nextMessage()).toBe('echo only');
   });
 
   it('reports onClose with the peer close code and reason', async () => {
     await boot();
     closes.length = 0;
     const client = await open('/records');
-    client.close(4000, 'bye');
+    await client.close(4000, 'bye');
     await until(() => closes.length === 1);
     expect(closes[0]).toEqual({ code: 4000, reason: 'bye' });
   });
@@ -329,12 +305,7 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     const listenersBefore = server.listenerCount('upgrade');
     for (let batch = 0; batch < 100; batch++) {
       await Promise.all(
-        Array.from({ length: 100 }, async () => {
-          const client = await connect(url('/greet/echo'));
-          const done = closed(client);
-          client.close();
-          await done;
-        }),
+        Array.from({ length: 100 }, async () => (await open('/greet/echo')).close()),
       );
     }
     await until(() => registry.size === 0, 5000, 'registry empty');
@@ -372,15 +343,14 @@ describe('core: forRootAsync', () => {
       @WebSocketRoute('tiny', EchoHandler)
       tiny() {}
     }
-    const { app, url } = await startApp({
+    const { app } = await startApp({
       imports: [WsModule.forRootAsync({ useFactory: async () => ({ maxPayload: 4 }) })],
       controllers: [Small],
     });
     try {
-      const client = await connect(url('/tiny'));
-      const done = closed(client);
+      const client = await connectWebSocket(app, '/tiny');
       client.send('12345');
-      expect((await done).code).toBe(1009);
+      expect((await client.closed).code).toBe(1009);
     } finally {
       await app.close();
     }

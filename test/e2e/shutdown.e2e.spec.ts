@@ -2,7 +2,8 @@ import { Controller, Injectable, Module } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebSocketHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
-import { connect, startApp, until } from '../support/app.js';
+import { connectWebSocket } from '../../src/testing/index.js';
+import { startApp, until } from '../support/app.js';
 
 const COUNT = 200;
 
@@ -25,38 +26,29 @@ class AppModule {}
 
 describe('shutdown', () => {
   it('flushes what was sent, then closes every connection with 1001, and app.close() resolves', async () => {
-    const { app, url } = await startApp({ imports: [AppModule] });
+    const { app } = await startApp({ imports: [AppModule] });
     const registry = app.get(WebSocketRegistry);
-    const clients = await Promise.all(Array.from({ length: 20 }, () => connect(url('/stream'))));
-    const firstArrived: boolean[] = [];
-    const results = clients.map(
-      (client, index) =>
-        new Promise<{ received: number[]; code: number }>((resolve) => {
-          const received: number[] = [];
-          client.on('message', (data: Buffer) => {
-            firstArrived[index] = true;
-            received.push(Number(data.toString().split(':')[0]));
-          });
-          client.on('close', (code: number) => resolve({ received, code }));
-        }),
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, () => connectWebSocket(app, '/stream')),
     );
     await until(() => registry.size === 20);
     // Every connection queues its burst; shut down as soon as each has started to arrive.
     for (const client of clients) client.send('go');
-    await until(() => firstArrived.filter(Boolean).length === 20, 3000, 'bursts started');
+    await until(() => clients.every((c) => c.messages.length > 0), 3000, 'bursts started');
     await app.close();
-    for (const { received, code } of await Promise.all(results)) {
-      expect(code).toBe(1001);
+    for (const client of clients) {
+      expect((await client.closed).code).toBe(1001);
+      const received = client.messages.map((data) => Number(data.toString().split(':')[0]));
       expect(received).toEqual(Array.from({ length: COUNT }, (_, i) => i));
     }
     expect(registry.size).toBe(0);
   });
 
   it('terminates a peer that does not answer the close within closeTimeoutMs', async () => {
-    const { app, url } = await startApp({ imports: [AppModule] });
-    const client = await connect(url('/stream'));
+    const { app } = await startApp({ imports: [AppModule] });
+    const client = await connectWebSocket(app, '/stream');
     // A peer that stops reading never answers the close handshake.
-    (client as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    (client.socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
     const started = Date.now();
     await app.close();
     const took = Date.now() - started;
@@ -67,12 +59,15 @@ describe('shutdown', () => {
 
   it('stops accepting handshakes once shutdown began', async () => {
     const { app, url } = await startApp({ imports: [AppModule] });
-    const client = await connect(url('/stream'));
+    const client = await connectWebSocket(app, '/stream');
     const closing = app.close();
-    await expect(connect(url('/stream'))).rejects.toThrow(
-      /unexpected response 503|ECONNREFUSED|socket hang up/,
+    // By URL: connectWebSocket(app) would make a closed app listen again.
+    const late = await connectWebSocket(url('/stream')).then(
+      async (refused) => `unexpected response ${(await refused.expectRejected()).status}`,
+      (error: Error) => error.message,
     );
+    expect(late).toMatch(/unexpected response 503|ECONNREFUSED|socket hang up/);
     await closing;
-    expect(client.readyState).toBe(WebSocket.CLOSED);
+    expect(client.socket.readyState).toBe(WebSocket.CLOSED);
   });
 });

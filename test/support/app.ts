@@ -1,4 +1,5 @@
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, ModuleMetadata, NestApplicationOptions } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
@@ -8,17 +9,26 @@ import { WebSocket, type ClientOptions } from 'ws';
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
-/** A real Nest app on 127.0.0.1, port 0, with the given module metadata, on Express (default) or Fastify. */
+/**
+ * A real Nest app on 127.0.0.1, port 0, with the given module metadata, on Express (default) or
+ * Fastify (or a given adapter instance); `options` are Nest's application options (`logger: false`
+ * unless given).
+ */
 export async function startApp(
   metadata: ModuleMetadata,
   configure?: (app: INestApplication) => void | Promise<void>,
-  adapter: AdapterName = 'express',
+  adapter: AdapterName | AbstractHttpAdapter = 'express',
+  options: NestApplicationOptions = {},
 ): Promise<{ app: INestApplication; port: number; url: (path: string) => string }> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
+  const appOptions = { logger: false as const, ...options };
   const app =
-    adapter === 'fastify'
-      ? moduleRef.createNestApplication(new FastifyAdapter(), { logger: false })
-      : moduleRef.createNestApplication({ logger: false });
+    adapter === 'express'
+      ? moduleRef.createNestApplication(appOptions)
+      : moduleRef.createNestApplication(
+          adapter === 'fastify' ? new FastifyAdapter() : adapter,
+          appOptions,
+        );
   await configure?.(app);
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;

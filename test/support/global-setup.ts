@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** The sample tests run the built sample as a real process, so build once before all suites. */
+/**
+ * Several suites run built code as real processes (the sample, the schematics through the Nest
+ * CLI, the soak), so build once, as `npm run build` does, before all suites.
+ */
 export default function buildOnce(): void {
   const root = fileURLToPath(new URL('../..', import.meta.url));
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  const run = (...args: string[]) =>
+    execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+  run('node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json');
+  run('src/schematics/copy-assets.mjs');
 }

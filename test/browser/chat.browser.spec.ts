@@ -1,0 +1,145 @@
+import { mkdirSync, mkdtempSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startProcess, type RunningProcess } from '../support/process.js';
+
+/** Debian's Chromium, driven by playwright-core (no browser download); CHROMIUM_PATH overrides it. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const INSTALL = 'apt-get install chromium';
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+const available = existsSync(CHROMIUM);
+// Locally a missing Chromium skips these tests (the name says how to install it); in CI it fails them.
+const skip = !available && process.env.CI !== 'true';
+if (skip)
+  console.warn(`Skipping the browser tests: no Chromium at ${CHROMIUM}. Install it: ${INSTALL}`);
+const ARTIFACTS = join(ROOT, 'test/artifacts');
+
+function startSample(port = 0) {
+  return startProcess(
+    'dist/sample/main.js',
+    { PORT: String(port), HOST: '127.0.0.1' },
+    /Listening on http:\/\/[^:]+:(\d+)/,
+  );
+}
+
+/** Waits for a notice (join, leave, connection state) in the page's log. */
+function notice(page: Page, text: string) {
+  return page.locator('#log .notice', { hasText: text }).waitFor();
+}
+
+async function say(page: Page, text: string) {
+  await page.fill('#text', text);
+  await page.press('#text', 'Enter');
+}
+
+/** The names in the page's member list, as shown (sorted). */
+function members(page: Page) {
+  return page.locator('#members li .name').allTextContents();
+}
+
+describe.skipIf(skip)(
+  `chat page in Chromium${available ? '' : ` (no ${CHROMIUM}: ${INSTALL})`}`,
+  () => {
+    let sample: RunningProcess;
+    let port: number;
+    let context: BrowserContext;
+    let userDataDir: string;
+
+    beforeAll(async () => {
+      if (!available) throw new Error(`Chromium is missing at ${CHROMIUM}; install it: ${INSTALL}`);
+      const started = await startSample();
+      sample = started;
+      port = Number(started.match[1]);
+      userDataDir = mkdtempSync(join(tmpdir(), 'chat-browser-'));
+      context = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+        viewport: { width: 1000, height: 640 },
+        deviceScaleFactor: 1,
+      });
+    });
+
+    afterAll(async () => {
+      await context?.close();
+      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+      sample?.child.kill('SIGTERM');
+      await sample?.exited;
+    });
+
+    async function openChat(name: string, room: string): Promise<Page> {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.fill('#name', name);
+      await page.fill('#room', room);
+      await page.click('#join button[type=submit]');
+      await page.locator('#status[data-state=online]').waitFor();
+      await notice(page, `You joined #${room} as ${name}`);
+      return page;
+    }
+
+    it('two pages in one room: members, join and leave notices, messages both ways, a screenshot', async () => {
+      const ada = await openChat('Ada', 'tour');
+      const grace = await openChat('Grace', 'tour');
+      await notice(ada, 'Grace joined');
+      expect(await members(ada)).toEqual(['Ada', 'Grace']);
+      expect(await members(grace)).toEqual(['Ada', 'Grace']);
+      expect(await ada.locator('#member-count').textContent()).toBe('2');
+
+      await say(ada, 'Hi Grace! Did the handshake go through?');
+      await say(grace, 'It did: chat.v1, one topic per room.');
+      await say(ada, 'And the rate limit keeps the room calm.');
+      const lastFromAda = grace.locator('#log .message', {
+        hasText: 'And the rate limit keeps the room calm.',
+      });
+      await lastFromAda.waitFor();
+      expect(await lastFromAda.locator('.meta').textContent()).toContain('Ada');
+      const fromGrace = ada.locator('#log .message', { hasText: 'It did: chat.v1' });
+      await fromGrace.waitFor();
+      expect(await fromGrace.getAttribute('class')).toBe('message');
+      // The sender sees its own message as "mine", confirmed by the server.
+      expect(await ada.locator('#log .message.mine', { hasText: 'Hi Grace!' }).count()).toBe(1);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await ada.screenshot({ path: join(ARTIFACTS, 'chat.png') });
+
+      // Text is text: markup from a peer is shown, never rendered as HTML.
+      await say(grace, '<b>bold?</b>');
+      const markup = ada.locator('#log .message', { hasText: '<b>bold?</b>' });
+      await markup.waitFor();
+      expect(await markup.locator('b').count()).toBe(0);
+
+      await grace.click('#leave');
+      await notice(ada, 'Grace left');
+      expect(await members(ada)).toEqual(['Ada']);
+      await grace.close();
+      await ada.close();
+    });
+
+    it('shows the connection state and reconnects with backoff after the server restarts', async () => {
+      const ada = await openChat('Ada', 'restart');
+      sample.child.kill('SIGTERM');
+      await sample.exited;
+      await notice(ada, 'Disconnected (closed 1001 server shutting down)');
+      await ada.locator('#status[data-state=reconnecting]').waitFor();
+      expect(await ada.locator('#text').isDisabled()).toBe(true);
+
+      sample = await startSample(port);
+      await ada.locator('#status[data-state=online]').waitFor({ timeout: 15_000 });
+      await notice(ada, 'Reconnected');
+      expect(await members(ada)).toEqual(['Ada']);
+      await say(ada, 'back again');
+      await ada.locator('#log .message.mine', { hasText: 'back again' }).waitFor();
+      await ada.close();
+    });
+  },
+);
