@@ -16,6 +16,18 @@ export {
   type PublishOptions,
   type WebSocketDisconnection,
 } from './registry/websocket.registry.js';
+export type {
+  WebSocketStats,
+  WebSocketTrafficStats,
+} from './registry/websocket-stats.interface.js';
+export type {
+  WebSocketBroker,
+  BrokerMessage,
+  BrokerStats,
+} from './broker/websocket-broker.interface.js';
+export { InProcessBroker } from './broker/in-process.broker.js';
+export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
+export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
 export type { WsServerOptions } from './interfaces/ws-server-options.interface.js';
 export { WsServer } from './server/ws-server.js';

@@ -70,6 +70,7 @@ export class WsHost
     this.table = await this.explorer.explore(
       createRoutePaths(this.modules, adapter ? this.applicationConfig : undefined),
     );
+    this.registry.attachStatsSource(this);
     if (this.table.size === 0) return;
     const server = ownPort
       ? (this.standalone = createStandaloneServer(this.options, answerPlainRequest))

@@ -1,3 +1,4 @@
+import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
 import type { WsServerOptions } from './ws-server-options.interface.js';
 
@@ -8,4 +9,10 @@ import type { WsServerOptions } from './ws-server-options.interface.js';
 export interface WsModuleOptions extends WebSocketRouteOptions, WsServerOptions {
   /** Most connections open at once over all routes; past it handshakes get `503`. Default unlimited. */
   maxTotalConnections?: number;
+
+  /**
+   * Carries `registry.publish()` and `registry.broadcast()` to the other instances of the
+   * application, e.g. `new RedisBroker({ url })`. Default: in-process (this instance only).
+   */
+  broker?: WebSocketBroker;
 }

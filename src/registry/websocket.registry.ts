@@ -1,11 +1,30 @@
-import { Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
+import { InProcessBroker } from '../broker/in-process.broker.js';
+import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import { kTopics } from '../handler/handler.symbols.js';
 import type {
   WebSocketCloseEvent,
   WebSocketHandler,
   WebSocketMessage,
 } from '../handler/websocket-handler.js';
+import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
+import type { Route } from '../routing/route.js';
+import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
+import { fanOut } from './fan-out.js';
+import type { WebSocketStats, WebSocketTrafficStats } from './websocket-stats.interface.js';
+
+/** @internal where `stats()` finds the routes and refused handshakes (the module's host). */
+export interface RegistryStatsSource {
+  readonly routes: { readonly routes: readonly Route[] } | undefined;
+  readonly rejections: Readonly<Record<number, number>>;
+}
 
 /** Options of `WebSocketRegistry.broadcast()`. */
 export interface BroadcastOptions {
@@ -32,15 +51,38 @@ export interface WebSocketDisconnection extends WebSocketCloseEvent {
  * removed when it has closed.
  *
  * It is iterable: `for (const handler of registry) ...`.
+ *
+ * With a broker (`WsModule.forRoot({ broker })`), `publish()` and `broadcast()` also reach the
+ * sockets of every other instance; everything else (`size`, `get`, iteration, `byPath`,
+ * `filter`, `topics`, `subscriberCount`, `closeAll`, `stats`) is about this instance only.
  */
 @Injectable()
-export class WebSocketRegistry implements Iterable<WebSocketHandler> {
+export class WebSocketRegistry
+  implements Iterable<WebSocketHandler>, OnModuleInit, OnApplicationShutdown
+{
+  private readonly broker: WebSocketBroker;
+  /** False for the in-process broker: nothing to build or hand over per message. */
+  private readonly brokerReachesOthers: boolean;
+  private statsSource: RegistryStatsSource | undefined;
   private readonly handlers = new Map<string, WebSocketHandler>();
   private readonly byRoute = new Map<string, Set<WebSocketHandler>>();
   private readonly topicMembers = new Map<string, Set<WebSocketHandler>>();
   private readonly emptyWaiters: (() => void)[] = [];
   private opened?: Subject<WebSocketHandler>;
   private closed?: Subject<WebSocketDisconnection>;
+
+  constructor(@Optional() @Inject(WS_MODULE_OPTIONS) options?: WsModuleOptions) {
+    this.broker = options?.broker ?? new InProcessBroker();
+    this.brokerReachesOthers = !(this.broker instanceof InProcessBroker);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.broker.start((message) => this.deliverFromBroker(message));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.broker.stop();
+  }
 
   /** Number of open connections. */
   get size(): number {
@@ -77,35 +119,57 @@ export class WebSocketRegistry implements Iterable<WebSocketHandler> {
   }
 
   /**
-   * Sends `data` to every open connection (or those of `options.path`), honouring each one's
-   * backpressure policy. Returns how many connections it was passed to.
+   * Sends `data` to every open connection (or those of the route `options.path`, a full path
+   * pattern such as `'/chat/:room'`), honouring each one's backpressure policy; with a broker, on
+   * every instance. The message is framed once and the same frame written to every socket.
+   * Returns how many connections of this instance it was passed to.
    */
   broadcast(data: WebSocketMessage, options: BroadcastOptions = {}): number {
-    const targets =
-      options.path === undefined ? this.handlers.values() : (this.byRoute.get(options.path) ?? []);
-    let sent = 0;
-    for (const handler of targets) {
-      if (handler === options.except || !handler.isOpen) continue;
-      handler.send(data);
-      sent++;
-    }
-    return sent;
+    const path = options.path;
+    if (this.brokerReachesOthers) this.broker.publish({ kind: 'broadcast', path, data });
+    return this.broadcastLocally(data, path, options.except);
   }
 
   /**
-   * Sends `data` to every connection subscribed to `topic` (see `handler.subscribe()`). A topic
-   * nobody subscribed to costs one map lookup. Returns how many connections it was passed to.
+   * Sends `data` to every connection subscribed to `topic` (see `handler.subscribe()`); with a
+   * broker, on every instance. Framed once, like `broadcast()`. A topic nobody here subscribed to
+   * costs one map lookup. Returns how many connections of this instance it was passed to.
    */
   publish(topic: string, data: WebSocketMessage, options: PublishOptions = {}): number {
+    if (this.brokerReachesOthers) this.broker.publish({ kind: 'publish', topic, data });
     const members = this.topicMembers.get(topic);
-    if (!members) return 0;
-    let sent = 0;
-    for (const handler of members) {
-      if (handler === options.except || !handler.isOpen) continue;
-      handler.send(data);
-      sent++;
+    return members === undefined ? 0 : fanOut(members, data, options.except);
+  }
+
+  /**
+   * Counters of this instance: open connections, messages and bytes in and out (payload length)
+   * and dropped sends, per route and in total; refused handshakes by HTTP status; the broker's.
+   */
+  stats(): WebSocketStats {
+    const routes: Record<string, WebSocketTrafficStats> = {};
+    const total: WebSocketTrafficStats = {
+      open: 0,
+      messagesIn: 0,
+      messagesOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      dropped: 0,
+    };
+    for (const route of this.statsSource?.routes?.routes ?? []) {
+      const counters = { ...route.counters };
+      routes[route.path] = counters;
+      for (const key of Object.keys(total) as (keyof WebSocketTrafficStats)[]) {
+        total[key] += counters[key];
+      }
     }
-    return sent;
+    return {
+      connections: this.handlers.size,
+      topics: this.topicMembers.size,
+      routes,
+      total,
+      rejectedHandshakes: { ...this.statsSource?.rejections },
+      broker: this.broker.stats(),
+    };
   }
 
   /** The topics that have at least one subscriber. */
@@ -144,6 +208,30 @@ export class WebSocketRegistry implements Iterable<WebSocketHandler> {
     for (const handler of this.handlers.values()) handler.close(code, reason);
     if (this.handlers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** @internal the module's host hands over its routes and refused handshakes at bootstrap. */
+  attachStatsSource(source: RegistryStatsSource): void {
+    this.statsSource = source;
+  }
+
+  private broadcastLocally(
+    data: WebSocketMessage,
+    path: string | undefined,
+    except: WebSocketHandler | undefined,
+  ): number {
+    if (path === undefined) return fanOut(this.handlers.values(), data, except);
+    const routeSet = this.byRoute.get(path);
+    return routeSet === undefined ? 0 : fanOut(routeSet, data, except);
+  }
+
+  private deliverFromBroker(message: BrokerMessage): void {
+    if (message.kind === 'broadcast') {
+      this.broadcastLocally(message.data, message.path, undefined);
+      return;
+    }
+    const members = this.topicMembers.get(message.topic);
+    if (members !== undefined) fanOut(members, message.data, undefined);
   }
 
   /** @internal */

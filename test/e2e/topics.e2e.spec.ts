@@ -8,7 +8,7 @@ import {
   WsModule,
   type WebSocketMessage,
 } from '../../src/index.js';
-import { ADAPTERS, connect, nextMessage, startApp, until } from '../support/app.js';
+import { ADAPTERS, connect, messages, nextMessage, startApp, until } from '../support/app.js';
 
 @Injectable()
 class RoomHandler extends WebSocketHandler {
@@ -87,5 +87,21 @@ describe.each(ADAPTERS)('topics (%s)', (adapter) => {
     expect(registry.subscriberCount('room:a')).toBe(0);
     expect(registry.topics()).toEqual([]);
     expect(registry.publish('room:a', 'nobody')).toBe(0);
+  });
+
+  it('publishes text as text and binary as binary, and counts what it sent', async () => {
+    ({ app, url } = await startApp({ imports: [AppModule] }, undefined, adapter));
+    const registry = app.get(WebSocketRegistry);
+    const members = await Promise.all([connect(url('/rooms/c')), connect(url('/rooms/c'))]);
+    clients.push(...members);
+    await until(() => registry.subscriberCount('room:c') === 2);
+    const arrivals = members.map((client) => messages(client, 2));
+    const binary = Buffer.from([0xff, 0x00, 0x80]);
+    expect(registry.publish('room:c', 'text ✓')).toBe(2);
+    expect(registry.publish('room:c', binary)).toBe(2);
+    for (const received of await Promise.all(arrivals))
+      expect(received).toEqual(['text ✓', binary]);
+    expect(registry.stats().routes['/rooms/:room']).toMatchObject({ open: 2, messagesOut: 4 });
+    expect(registry.stats().topics).toBe(1);
   });
 });

@@ -1,0 +1,15 @@
+/** Texts the brokers log or throw; the README's "Errors you can hit" table explains them. */
+export const redisClientMissingMessage = (cause: string) =>
+  `RedisBroker needs the "ioredis" package (${cause}): npm install ioredis`;
+
+export const redisUnreachableMessage = (url: string, cause: string) =>
+  `Redis at ${url} is not reachable (${cause}); publish and broadcast serve this instance only until it is. Retrying.`;
+
+export const redisLostMessage = (url: string, cause: string) =>
+  `Lost the connection to Redis at ${url} (${cause}); publish and broadcast serve this instance only until it is back. Reconnecting.`;
+
+export const redisUndeliveredMessage = (url: string) =>
+  `Redis at ${url} is down: messages published now reach this instance's sockets only (counted in stats().broker.undelivered)`;
+
+export const redisRestoredMessage = (url: string, undelivered: number) =>
+  `Reconnected to Redis at ${url}; ${undelivered} message(s) published meanwhile reached this instance's sockets only`;

@@ -1,0 +1,183 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { decodeBrokerMessage, encodeBrokerMessage } from './broker-message.codec.js';
+import {
+  redisClientMissingMessage,
+  redisLostMessage,
+  redisRestoredMessage,
+  redisUndeliveredMessage,
+  redisUnreachableMessage,
+} from './broker.messages.js';
+import type { BrokerMessage, BrokerStats, WebSocketBroker } from './websocket-broker.interface.js';
+
+/** Options of `new RedisBroker(options)`. */
+export interface RedisBrokerOptions {
+  /** The Redis server, e.g. `process.env.REDIS_URL`. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** The Pub/Sub channel the instances of one application share. Default `'nestjs-ws-routes'`. */
+  channel?: string;
+  /** More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. */
+  redisOptions?: Record<string, unknown>;
+  /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
+  connectTimeoutMs?: number;
+}
+
+type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
+
+/**
+ * Carries `publish` and `broadcast` to every instance connected to the same Redis, over Redis
+ * Pub/Sub (one channel; each message tagged with this instance's id, which ignores its own).
+ * Needs the optional peer dependency `ioredis`, loaded only when a `RedisBroker` starts.
+ *
+ * Redis Pub/Sub delivers at most once: an instance that is disconnected when a message passes
+ * misses it. While this instance cannot reach Redis, its own sockets are still served; what it
+ * publishes meanwhile is counted in `stats().undelivered` and logged, and it reconnects by itself.
+ *
+ * @example
+ * ```ts
+ * WsModule.forRoot({ broker: new RedisBroker({ url: process.env.REDIS_URL }) })
+ * ```
+ */
+export class RedisBroker implements WebSocketBroker {
+  private readonly logger = new Logger('RedisBroker');
+  /** Tags this instance's messages, so that it ignores them when Redis echoes them back. */
+  private readonly instanceId = randomBytes(16);
+  private readonly url: string;
+  private readonly channel: string;
+  private publisher: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private subscribed = false;
+  private everConnected = false;
+  private published = 0;
+  private received = 0;
+  private undelivered = 0;
+  /** Set while Redis is unreachable: what was published since, for the log on recovery. */
+  private outage: { undelivered: number } | undefined;
+
+  constructor(private readonly options: RedisBrokerOptions = {}) {
+    this.url = options.url ?? 'redis://127.0.0.1:6379';
+    this.channel = options.channel ?? 'nestjs-ws-routes';
+  }
+
+  async start(deliver: (message: BrokerMessage) => void): Promise<void> {
+    const Redis = await loadRedis();
+    const common: RedisOptions = {
+      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+      ...this.options.redisOptions,
+    };
+    // No offline queue: a publish while disconnected must fail now, not arrive late.
+    const publisher = new Redis(this.url, { ...common, enableOfflineQueue: false });
+    // Subscribing again on every `ready` (not ioredis's autoResubscribe) also covers a first
+    // connection that failed.
+    const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
+    this.publisher = publisher;
+    this.subscriber = subscriber;
+    const channel = this.channel;
+    subscriber.on('messageBuffer', (_channel: Buffer, bytes: Buffer) => {
+      const decoded = decodeBrokerMessage(bytes);
+      if (decoded === undefined || decoded.origin.equals(this.instanceId)) return;
+      this.received++;
+      deliver(decoded.message);
+    });
+    const subscribedOnce = new Promise<void>((resolve) => {
+      subscriber.on('ready', () => {
+        subscriber.subscribe(channel).then(
+          () => {
+            this.subscribed = true;
+            this.noteReachable();
+            resolve();
+          },
+          (error: Error) => this.noteUnreachable(error),
+        );
+      });
+    });
+    const publisherReady = new Promise<void>((resolve) => publisher.once('ready', resolve));
+    for (const client of [publisher, subscriber]) {
+      client.on('error', (error: Error) => this.noteUnreachable(error));
+      client.on('close', () => this.noteUnreachable());
+    }
+    publisher.on('ready', () => this.noteReachable());
+    subscriber.on('close', () => (this.subscribed = false));
+    const timeoutMs = this.options.connectTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, true);
+    });
+    const ready = Promise.all([subscribedOnce, publisherReady]).then(() => false);
+    if ((await Promise.race([ready, timedOut])) && this.outage === undefined) {
+      this.outage = { undelivered: 0 };
+      this.logger.warn(redisUnreachableMessage(this.url, `no connection within ${timeoutMs} ms`));
+    }
+    clearTimeout(timer);
+  }
+
+  publish(message: BrokerMessage): void {
+    const publisher = this.publisher;
+    if (publisher === undefined || publisher.status !== 'ready') {
+      this.countUndelivered();
+      return;
+    }
+    publisher.publish(this.channel, encodeBrokerMessage(message, this.instanceId)).then(
+      () => this.published++,
+      () => this.countUndelivered(),
+    );
+  }
+
+  stats(): BrokerStats {
+    return {
+      name: 'redis',
+      connected: this.subscribed && this.publisher?.status === 'ready',
+      published: this.published,
+      received: this.received,
+      undelivered: this.undelivered,
+    };
+  }
+
+  async stop(): Promise<void> {
+    const clients = [this.publisher, this.subscriber];
+    this.publisher = this.subscriber = undefined;
+    for (const client of clients) {
+      client?.removeAllListeners();
+      client?.on('error', ignore);
+      client?.disconnect();
+    }
+  }
+
+  private countUndelivered(): void {
+    this.undelivered++;
+    if (this.outage === undefined) this.outage = { undelivered: 0 };
+    if (this.outage.undelivered++ === 0) this.logger.warn(redisUndeliveredMessage(this.url));
+  }
+
+  private noteUnreachable(error?: Error): void {
+    if (this.outage !== undefined || this.publisher === undefined) return;
+    this.outage = { undelivered: 0 };
+    const cause = error?.message ?? 'connection closed';
+    this.logger.warn(
+      this.everConnected
+        ? redisLostMessage(this.url, cause)
+        : redisUnreachableMessage(this.url, cause),
+    );
+  }
+
+  private noteReachable(): void {
+    const outage = this.outage;
+    if (!this.subscribed || this.publisher?.status !== 'ready') return;
+    this.everConnected = true;
+    if (outage === undefined) return;
+    this.outage = undefined;
+    this.logger.log(redisRestoredMessage(this.url, outage.undelivered));
+  }
+}
+
+async function loadRedis(): Promise<RedisConstructor> {
+  try {
+    const module = await import('ioredis');
+    return (module.Redis ?? module.default) as unknown as RedisConstructor;
+  } catch (error) {
+    throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
+  }
+}
+
+function ignore(): void {}
