@@ -7,7 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
 import { hasToken } from './handshake/handshake.validator.js';
@@ -62,7 +62,9 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
       () => this.registry.size,
     );
     this.dispatcher.attach(server);
-    for (const route of this.table.routes) adapter.get(route.path, answerPlainRequest);
+    const answer = (request: IncomingMessage, response: unknown) =>
+      answerPlainRequest(adapter, request, response);
+    for (const route of this.table.routes) adapter.get(route.path, answer);
     this.logger.log(
       `Mapped ${this.table.size} WebSocket route(s): ${this.table.routes.map((r) => r.path).join(', ')}`,
     );
@@ -79,22 +81,27 @@ export class WsHost implements OnModuleInit, BeforeApplicationShutdown, OnApplic
   }
 }
 
-/** A plain GET to a WebSocket route's path: RFC 6455 4.2.2 and RFC 7231 6.5.15 (`426`). */
-function answerPlainRequest(request: IncomingMessage, response: ServerResponse): void {
+/**
+ * A plain GET to a WebSocket route's path: RFC 6455 4.2.2 and RFC 7231 6.5.15 (`426`). Answered
+ * through the adapter, so it works with Express's and Fastify's request and reply objects alike.
+ */
+function answerPlainRequest(
+  adapter: HttpAdapterHost['httpAdapter'],
+  request: Pick<IncomingMessage, 'headers'>,
+  response: unknown,
+): void {
   const upgradeOffered = hasToken(request.headers.upgrade, 'websocket');
   const status = upgradeOffered ? 400 : 426;
   const message = upgradeOffered
     ? 'Connection header must include "Upgrade"'
     : 'This path serves WebSocket connections only';
-  const body = JSON.stringify({
-    statusCode: status,
-    message,
-    error: upgradeOffered ? 'Bad Request' : 'Upgrade Required',
-  });
-  response.writeHead(status, {
-    ...(upgradeOffered ? {} : { Upgrade: 'websocket', Connection: 'Upgrade' }),
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  response.end(body);
+  if (!upgradeOffered) {
+    adapter.setHeader(response, 'Upgrade', 'websocket');
+    adapter.setHeader(response, 'Connection', 'Upgrade');
+  }
+  adapter.reply(
+    response,
+    { statusCode: status, message, error: upgradeOffered ? 'Bad Request' : 'Upgrade Required' },
+    status,
+  );
 }
