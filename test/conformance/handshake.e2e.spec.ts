@@ -31,6 +31,11 @@ const REJECTED: Rule[] = [
     status: 400,
   },
   { what: 'no Host', request: get({ Host: null }), status: 400 },
+  {
+    what: 'two Host headers (RFC 7230 5.4)',
+    request: get({}).replace('\r\n\r\n', '\r\nHost: example.com\r\n\r\n'),
+    status: 400,
+  },
   { what: 'Upgrade: h2c', request: get({ Upgrade: 'h2c' }), status: 400 },
   { what: 'Upgrade: websocket2', request: get({ Upgrade: 'websocket2' }), status: 400 },
   {
