@@ -12,6 +12,9 @@ const INVALID_CLOSE_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000];
 /** Close codes a peer may send: the server answers the close with the same code. */
 const VALID_CLOSE_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 4999];
 
+/** What a failed connection looks like: the close code, then the TCP connection closed. */
+const failedWith = (code: number) => ({ code, tcpClosed: true });
+
 describe.each(ADAPTERS)('RFC 6455 framing conformance (%s)', (adapter) => {
   let app: INestApplication;
   let port: number;
@@ -30,7 +33,6 @@ describe.each(ADAPTERS)('RFC 6455 framing conformance (%s)', (adapter) => {
     const { code, tcpClosed } = await client.expectClose();
     return { code, tcpClosed };
   }
-  const failedWith = (code: number) => ({ code, tcpClosed: true });
 
   beforeAll(async () => {
     ({ app, port } = await startConformanceApp(adapter));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketRegistry } from '../../src/index.js';
 import { ADAPTERS, connect, nextMessage, until } from '../support/app.js';
 import { httpExchange, RawWebSocket } from '../support/frames.js';
-import { handshakeRequest, rawRequest, type RawResponse } from '../support/raw-http.js';
+import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 import { startConformanceApp } from './conformance.app.js';
 
 interface Rule {
