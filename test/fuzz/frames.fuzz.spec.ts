@@ -54,7 +54,7 @@ const ping: fc.Arbitrary<Ping> = fc.record({
 });
 
 const INVALID_UTF8 = [[0xc3, 0x28], [0xff], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98], [0xc0, 0xaf]];
-const ending: fc.Arbitrary<Ending> = fc.oneof(
+const endingArbitrary: fc.Arbitrary<Ending> = fc.oneof(
   fc.constant({ bytes: [frames.close(1000)], code: 1000, what: 'clean close' }),
   fc.constantFrom(1001, 1003, 1011, 3000, 4999).map((code) => ({
     bytes: [frames.close(code, 'bye')],
@@ -126,7 +126,7 @@ function encodeItem(item: ValidMessage | Ping): { bytes: Buffer[]; replies: stri
       bytes: [frames.ping(item.payload)],
       replies: [`pong:${item.payload.toString('hex')}`],
     };
-  const points = [...new Set(item.cuts.map((c) => Math.floor(c * item.payload.length)))].sort(
+  const points = [...new Set(item.cuts.map((c) => Math.floor(c * item.payload.length)))].toSorted(
     (a, b) => a - b,
   );
   const pieces: Buffer[] = [];
@@ -158,7 +158,7 @@ function encodeItem(item: ValidMessage | Ping): { bytes: Buffer[]; replies: stri
 
 const scenario = fc.record({
   items: fc.array(fc.oneof(validMessage, validMessage, ping), { maxLength: 6 }),
-  ending,
+  ending: endingArbitrary,
   /** Where the byte stream is split into writes, as fractions of its length. */
   splits: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }),
 });
@@ -184,7 +184,7 @@ describe.each(ADAPTERS)('frame stream fuzzing (%s)', (adapter) => {
           fc.asyncProperty(scenario, async ({ items, ending, splits }) => {
             const encoded = items.map(encodeItem);
             const stream = Buffer.concat([...encoded.flatMap((e) => e.bytes), ...ending.bytes]);
-            const cuts = [...new Set(splits.map((s) => Math.floor(s * stream.length)))].sort(
+            const cuts = [...new Set(splits.map((s) => Math.floor(s * stream.length)))].toSorted(
               (a, b) => a - b,
             );
             const client = await RawWebSocket.open(port, '/small');
