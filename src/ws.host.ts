@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
 import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
+import { boundSlowHandshakes } from './handshake/slow-handshakes.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
 import { WebSocketRegistry } from './registry/websocket.registry.js';
 import { RouteExplorer } from './routing/route.explorer.js';
@@ -87,6 +88,7 @@ export class WsHost
     );
     this.dispatcher.attach(server);
     this.wsServer.bind(server, ownPort);
+    boundSlowHandshakes(server, this.options.handshakeTimeoutMs);
     if (adapter) {
       servePlainRequests(
         adapter,

@@ -12,6 +12,18 @@ export function hasToken(header: string | undefined, token: string): boolean {
   return false;
 }
 
+/** How many times a header appears in `rawHeaders` (names and values alternate). */
+function countHeader(rawHeaders: string[], lowerCaseName: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (
+      rawHeaders[i].length === lowerCaseName.length &&
+      rawHeaders[i].toLowerCase() === lowerCaseName
+    )
+      count++;
+  return count;
+}
+
 /**
  * RFC 6455 section 4.2.1 and 4.2.2, stricter than `ws`: returns why the upgrade request is not a
  * valid opening handshake, or undefined when it is.
@@ -28,6 +40,10 @@ export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejec
     return new HandshakeRejection(400, 'WebSocket handshakes need HTTP/1.1 or later');
   }
   if (!headers.host) return new HandshakeRejection(400, 'Missing Host header');
+  // Node keeps the first of several Host headers; RFC 7230 5.4 asks for a 400.
+  if (countHeader(request.rawHeaders, 'host') > 1) {
+    return new HandshakeRejection(400, 'Repeated Host header');
+  }
   if (!hasToken(headers.upgrade, 'websocket')) {
     return new HandshakeRejection(400, 'Upgrade header must be "websocket"');
   }

@@ -47,7 +47,11 @@ export interface WebSocketRouteOptions {
   selectProtocol?: ProtocolSelector;
   /** Most connections open at once on this route; past it the handshake gets `503` with `Retry-After`. Default unlimited. */
   maxConnections?: number;
-  /** How long the route's guards may take before the handshake is answered `503`. Default 10000 ms. */
+  /**
+   * How long the route's guards may take before the handshake is answered `503`. Default 10000 ms.
+   * Given to `WsModule.forRoot()`, it also bounds how long a handshake's headers may take to arrive
+   * (slowloris): the HTTP server's `headersTimeout` is lowered to it, answered `408`.
+   */
   handshakeTimeoutMs?: number;
   /**
    * Ping interval; a peer that sent nothing (pong, ping or message) since the last ping is
