@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
-import { kDrain, kRoute, kSocket } from '../handler/handler.symbols.js';
+import { kRoute, kSocket } from '../handler/handler.symbols.js';
 import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
 
 /** `ws`'s framing function (exported by `ws` at runtime, absent from `@types/ws`). */
@@ -73,10 +73,9 @@ export function fanOut(
     if (socket.readyState !== WebSocket.OPEN) continue;
     passed++;
     const route = handler[kRoute];
-    // A handler with onDrain gets its drain callback from its first send(); until then, the slow path.
-    const drain = handler.onDrain === undefined ? undefined : handler[kDrain];
     const internals = socket as unknown as WebSocketInternals;
-    if (!canWriteFrame(internals) || (drain === undefined && handler.onDrain !== undefined)) {
+    // A handler with onDrain takes send(), which tracks when its queue empties.
+    if (handler.onDrain !== undefined || !canWriteFrame(internals)) {
       handler.send(data);
       continue;
     }
@@ -93,7 +92,7 @@ export function fanOut(
     if (stream.writableCorked === 0) {
       if (frame.length <= MAX_CORKED_BYTES) corkUntilNextTick(stream);
     } else if (stream.writableLength + frame.length > MAX_CORKED_BYTES) stream.uncork();
-    stream.write(frame, drain);
+    stream.write(frame);
   }
   return passed;
 }
