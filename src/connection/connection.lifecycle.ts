@@ -13,6 +13,7 @@ import {
   kRoute,
   kSocket,
   kStreams,
+  kForward,
 } from '../handler/handler.symbols.js';
 import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
@@ -264,8 +265,12 @@ function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): vo
   // two stores, no clock read: the heartbeat and idle wheels do the timekeeping
   handler[kAlive] = true;
   handler[kIdleTicks] = 0;
-  const message = isBinary ? data : data.toString();
   const queue = handler[kQueue];
+  if (route.echoes && queue === undefined && handler[kStreams] === undefined) {
+    if (handler.isOpen) handler[kForward](data, isBinary);
+    return;
+  }
+  const message = isBinary ? data : data.toString();
   if (queue !== undefined) queue.push(message);
   else deliver(handler, message);
 }

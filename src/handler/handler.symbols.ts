@@ -12,3 +12,4 @@ export const kTopics = Symbol('topics');
 export const kDrain = Symbol('drain');
 export const kDrainPending = Symbol('drainPending');
 export const kClosed = Symbol('closed');
+export const kForward = Symbol('forward');

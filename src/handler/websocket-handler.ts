@@ -14,6 +14,7 @@ import {
   kClosed,
   kDrain,
   kDrainPending,
+  kForward,
   kIdleTicks,
   kQueue,
   kRoute,
@@ -143,15 +144,24 @@ export abstract class WebSocketHandler {
    * `sendAfterClose: 'ignore'`); it never writes to a dead socket.
    */
   send(data: WebSocketMessage): boolean {
+    return this.write(data, typeof data === 'string' ? TEXT : BINARY);
+  }
+
+  /** @internal `send()` of a received payload as it came (text or binary), without decoding it. */
+  [kForward](data: Buffer, isBinary: boolean): boolean {
+    return this.write(data, isBinary ? BINARY : TEXT);
+  }
+
+  private write(data: WebSocketMessage, options: SendOptions): boolean {
     const socket = this[kSocket];
     if (socket.readyState !== WebSocket.OPEN) return this.refuseClosedSend();
     if (this.exceedsBackpressure(socket, data)) return this.applyBackpressure();
     this.count(data);
     if (this.onDrain === undefined) {
-      socket.send(data);
+      socket.send(data, options);
       return socket.bufferedAmount === 0;
     }
-    socket.send(data, (this[kDrain] ??= this.createDrainCallback()));
+    socket.send(data, options, (this[kDrain] ??= this.createDrainCallback()));
     if (socket.bufferedAmount === 0) return true;
     this[kDrainPending] = true;
     return false;
@@ -277,6 +287,10 @@ export abstract class WebSocketHandler {
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
+
+type SendOptions = { binary: boolean };
+const TEXT: SendOptions = { binary: false };
+const BINARY: SendOptions = { binary: true };
 
 /**
  * Close codes a server may send (RFC 6455 7.4): 1000, 1001, 1003, 1007-1014 except 1010 (which

@@ -1,6 +1,7 @@
 import type { Type } from '@nestjs/common';
 import type { PerMessageDeflateOptions, WebSocketServer } from 'ws';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import { EchoHandler } from '../handler/echo.handler.js';
 import type { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import type {
   OriginPredicate,
@@ -82,6 +83,11 @@ export class Route {
   /** Calls the decorated controller method with the handler. */
   readonly invoke: (handler: WebSocketHandler) => unknown;
   readonly mapError: RouteInit['mapError'];
+  /**
+   * The handler echoes with `EchoHandler`'s own `onMessage`: a message can then go back as the
+   * Buffer it came in, without decoding text to a string and encoding it again.
+   */
+  readonly echoes: boolean;
   readonly lifecycle: ConnectionLifecycle;
   readonly counters: RouteCounters = {
     open: 0,
@@ -103,5 +109,6 @@ export class Route {
     this.invoke = init.invoke;
     this.mapError = init.mapError;
     this.lifecycle = init.lifecycle;
+    this.echoes = init.handlerType.prototype.onMessage === EchoHandler.prototype.onMessage;
   }
 }
