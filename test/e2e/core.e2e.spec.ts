@@ -47,6 +47,14 @@ class SlowOpenHandler extends WebSocketHandler {
   }
 }
 
+/** A subclass that overrides onMessage: it must see text as strings, not the echo fast path's Buffers. */
+@Injectable()
+class ShoutHandler extends EchoHandler {
+  override onMessage(data: WebSocketMessage) {
+    this.send(typeof data === 'string' ? data.toUpperCase() : data);
+  }
+}
+
 @Injectable()
 class ThrowingHandler extends WebSocketHandler {
   override onMessage(data: WebSocketMessage) {
@@ -119,6 +127,9 @@ class MiscController {
     throw new Error('controller failed');
   }
 
+  @WebSocketRoute('shout', ShoutHandler)
+  shout() {}
+
   @WebSocketRoute('small', EchoHandler, { maxPayload: 16 })
   small() {}
 }
@@ -160,6 +171,18 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     const binary = await client.nextMessage();
     expect(Buffer.isBuffer(binary)).toBe(true);
     expect([...(binary as Buffer)]).toEqual([1, 2, 3]);
+  });
+
+  it('echoes multi-byte text intact, and hands text as a string to a subclass that overrides onMessage', async () => {
+    await boot();
+    const echo = await open('/greet/echo');
+    echo.send('héllo ✓ 😀');
+    expect(await echo.nextMessage()).toBe('héllo ✓ 😀');
+    const shout = await open('/shout');
+    shout.send('quiet');
+    expect(await shout.nextMessage()).toBe('QUIET');
+    shout.send(Buffer.from([9]));
+    expect(Buffer.isBuffer(await shout.nextMessage())).toBe(true);
   });
 
   it('exposes path, params (decoded), query, protocol, remote address and id', async () => {
