@@ -1,5 +1,6 @@
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { once } from 'node:events';
 import { WebSocketCloseException } from '../../src/index.js';
 import type { Member } from './chat.protocol.js';
 import { RoomMembers } from './room-members.js';
@@ -10,7 +11,7 @@ import { RoomMembers } from './room-members.js';
  * A member is removed when its connection closes, on whichever instance that is; what this
  * instance still lists when it shuts down is removed then.
  */
-export class RedisRoomMembers extends RoomMembers implements OnApplicationShutdown {
+export class RedisRoomMembers extends RoomMembers implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('RedisRoomMembers');
   private readonly redis: Redis;
   /** This instance's members (id -> room): what shutdown removes. */
@@ -19,13 +20,20 @@ export class RedisRoomMembers extends RoomMembers implements OnApplicationShutdo
 
   constructor(url: string) {
     super();
-    // A command waits at most 2 s for Redis: a join while Redis is away fails instead of hanging.
-    this.redis = new Redis(url, { commandTimeout: 2000 });
+    // A join while Redis is away fails at once (no offline queue, which would replay it later
+    // and list a member who is gone), and one that gets no answer within 2 s fails too.
+    this.redis = new Redis(url, { enableOfflineQueue: false, commandTimeout: 2000 });
     this.redis.on('error', (error: Error) => {
       if (this.reachable) this.logger.warn(`Redis at ${url} unreachable: ${error.message}`);
       this.reachable = false;
     });
     this.redis.on('ready', () => (this.reachable = true));
+  }
+
+  /** Waits (at most 5 s) for Redis before the app listens, so that the first joins find it. */
+  async onModuleInit(): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await Promise.race([once(this.redis, 'ready'), new Promise((done) => setTimeout(done, 5000))]);
   }
 
   async add(room: string, member: Member): Promise<Member[]> {
@@ -38,6 +46,7 @@ export class RedisRoomMembers extends RoomMembers implements OnApplicationShutdo
       .exec()
       .catch((error: Error) => {
         this.own.delete(member.id);
+        this.redis.hdel(keyOf(room), member.id).catch(() => {}); // in case the HSET got through
         this.logger.warn(`${room}: could not join ${member.id}: ${error.message}`);
         // 1013 "try again later": the page reconnects by itself.
         throw new WebSocketCloseException(1013, 'chat rooms unavailable, try again later');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closed } from '../support/app.js';
 import type { ServerMessage } from '../../sample/chat/chat.protocol.js';
 import { startProcess, type RunningProcess } from '../support/process.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
@@ -94,6 +95,30 @@ describe.skipIf(skip)(
       expect(await ada.next()).toMatchObject({ type: 'left', member: { name: 'Dave' } });
       const eve = await join(0, 'shutdown', 'Eve');
       expect(await memberNames(eve)).toEqual(['Ada', 'Eve']);
+    });
+
+    it('closes a join with 1013 "try again later" while Redis is away, and goes on', async () => {
+      await redis.kill();
+      const client = await join(0, 'outage', 'Ada');
+      expect(await closed(client.socket)).toEqual({
+        code: 1013,
+        reason: 'chat rooms unavailable, try again later',
+      });
+      await redis.restart();
+      // As the page does: try again until the sample has reconnected; the failed join left no trace.
+      for (let attempt = 1; ; attempt++) {
+        const again = await join(0, 'outage', 'Ada');
+        const welcome = again.next();
+        welcome.catch(() => {}); // never comes if the join is refused
+        const first = await Promise.race([welcome, closed(again.socket)]);
+        if ('type' in first) {
+          expect((first as MembersMessage).members.map((member) => member.name)).toEqual(['Ada']);
+          break;
+        }
+        expect(first.code).toBe(1013);
+        expect(attempt).toBeLessThan(20);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     });
   },
 );
