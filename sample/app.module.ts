@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { WsModule } from '../src/index.js';
+import { RedisBroker, WsModule } from '../src/index.js';
 import { ChatModule } from './chat/chat.module.js';
 import { EchoController } from './echo/echo.controller.js';
 import { PageController } from './page/page.controller.js';
@@ -7,10 +7,19 @@ import { SecureEchoController } from './secure/secure-echo.controller.js';
 
 /** WS_PORT: the routes on a port of their own, with no HTTP server (main.ts); else on the HTTP server. */
 const wsPort = process.env.WS_PORT ? Number(process.env.WS_PORT) : undefined;
+/** REDIS_URL: instances on the same Redis share the chat's rooms; else each instance is on its own. */
+const redisUrl = process.env.REDIS_URL;
 
 /** The reference sample: one app that shows every feature of nestjs-ws-routes. */
 @Module({
-  imports: [WsModule.forRoot({ port: wsPort, host: process.env.HOST }), ChatModule],
+  imports: [
+    WsModule.forRoot({
+      port: wsPort,
+      host: process.env.HOST,
+      broker: redisUrl ? new RedisBroker({ url: redisUrl, channel: 'sample-chat' }) : undefined,
+    }),
+    ChatModule.forRoot({ redisUrl }),
+  ],
   controllers: [PageController, EchoController, SecureEchoController],
 })
 export class AppModule {}

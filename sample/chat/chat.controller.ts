@@ -10,6 +10,7 @@ export class ChatController {
     protocols: [CHAT_PROTOCOL], // 'chat.v1'
     requireProtocol: true, // a client that offers no chat.v1 gets 400 at the handshake
     maxPayload: MAX_FRAME_BYTES, // 4096: a bigger frame closes with 1009 before reaching the handler
+    sendAfterClose: 'ignore', // the member list may come back from Redis after the client left
   })
   chat() {}
 }

@@ -35,12 +35,12 @@ export class ChatHandler extends WebSocketHandler {
     super();
   }
 
-  override onOpen(): void {
+  override async onOpen(): Promise<void> {
     const query = this.query;
     this.room = roomFrom(query.get('room'));
     this.member = { id: this.id, name: nameFrom(query.get('name'), this.id) };
     this.bucket = this.limiter.createBucket();
-    const members = this.rooms.join(this, this.room, this.member);
+    const members = await this.rooms.join(this, this.room, this.member);
     this.sendMessage({ type: 'members', room: this.room, you: this.member, members });
   }
 
@@ -54,9 +54,9 @@ export class ChatHandler extends WebSocketHandler {
     else this.rooms.say(this.room, this.member, message.text);
   }
 
-  override onClose(): void {
+  override async onClose(): Promise<void> {
     // Set in onOpen; a connection that failed before it never joined.
-    if (this.member) this.rooms.leave(this.room, this.member);
+    if (this.member) await this.rooms.leave(this.room, this.member);
   }
 
   private sendMessage(message: ServerMessage): void {

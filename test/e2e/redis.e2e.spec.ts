@@ -1,8 +1,5 @@
 import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import {
@@ -13,78 +10,21 @@ import {
   WsModule,
 } from '../../src/index.js';
 import { ADAPTERS, connect, messages, startApp, until } from '../support/app.js';
+import {
+  haveRedisServer,
+  REDIS_INSTALL_HINT,
+  REDIS_SERVER,
+  RedisProcess,
+  redisMissing,
+  skipWithoutRedisServer,
+} from '../support/redis.js';
 
-const REDIS_SERVER = '/usr/bin/redis-server';
-const INSTALL_HINT = 'apt-get install redis-server';
-const haveServer = existsSync(REDIS_SERVER);
 const sharedUrl = process.env.REDIS_URL;
 // Locally a missing Redis skips these tests (with the install command in their name); under CI they run, and fail.
-const skipShared = !process.env.CI && !sharedUrl && !haveServer;
-const skipOwn = !process.env.CI && !haveServer;
-const missing = ` [skipped: no ${REDIS_SERVER}; ${INSTALL_HINT}]`;
-if (skipOwn) console.warn(`Redis tests skipped: ${REDIS_SERVER} not found (${INSTALL_HINT})`);
-
-/** A redis-server of this test's own, on a free port, that it can kill and start again. */
-class RedisProcess {
-  private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort());
-    await redis.restart();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  restart(): Promise<void> {
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ];
-    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    return new Promise((resolve, reject) => {
-      let output = '';
-      child.once('error', reject);
-      child.once('exit', (code) =>
-        reject(new Error(`redis-server exited with ${code}: ${output}`)),
-      );
-      child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      });
-    });
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const skipShared = !process.env.CI && !sharedUrl && !haveRedisServer;
+const skipOwn = skipWithoutRedisServer;
+const missing = redisMissing;
+if (skipOwn) console.warn(`Redis tests skipped: ${REDIS_SERVER} not found (${REDIS_INSTALL_HINT})`);
 
 @Injectable()
 class RoomHandler extends WebSocketHandler {

@@ -2,18 +2,26 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { connect, nextMessage } from '../support/app.js';
 import { startProcess, type RunningProcess } from '../support/process.js';
+import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 /** Each focused example under sample/examples/, built, run as its own process like `npm run sample:<name>`. */
 describe('focused examples (built, run as their own processes)', () => {
+  const examples: RunningProcess[] = [];
   let example: RunningProcess | undefined;
   const clients: WebSocket[] = [];
+  let redis: RedisProcess | undefined;
 
-  async function start(name: string, ready = /Listening on http:\/\/[^:]+:(\d+)/): Promise<number> {
+  async function start(
+    name: string,
+    ready = /Listening on http:\/\/[^:]+:(\d+)/,
+    env: Record<string, string> = {},
+  ): Promise<number> {
     const started = await startProcess(
       `dist/sample/examples/${name}/main.js`,
-      { PORT: '0', HOST: '127.0.0.1' },
+      { PORT: '0', HOST: '127.0.0.1', ...env },
       ready,
     );
+    examples.push(started);
     example = started;
     return Number(started.match[1]);
   }
@@ -38,9 +46,12 @@ describe('focused examples (built, run as their own processes)', () => {
 
   afterEach(async () => {
     for (const client of clients.splice(0)) client.terminate();
-    example?.child.kill('SIGTERM');
-    await example?.exited;
+    const running = examples.splice(0);
+    for (const started of running) started.child.kill('SIGTERM');
+    await Promise.all(running.map((started) => started.exited));
     example = undefined;
+    await redis?.kill();
+    redis = undefined;
   });
 
   it('echo: /echo sends back unchanged, /echo/upper is a hand-written handler', async () => {
@@ -107,4 +118,26 @@ describe('focused examples (built, run as their own processes)', () => {
     expect((await fetch(`http://127.0.0.1:${port}/echo`)).status).toBe(426);
     expect(example!.output()).not.toMatch(/Listening on http/);
   });
+
+  it.skipIf(skipWithoutRedisServer)(
+    `redis: a message published on one instance reaches the clients of the other${skipWithoutRedisServer ? redisMissing : ''}`,
+    async () => {
+      redis = await RedisProcess.start();
+      const env = { REDIS_URL: redis.url };
+      const ports = [await start('redis', undefined, env), await start('redis', undefined, env)];
+      const [onFirst, onSecond] = await Promise.all(
+        ports.map((port) => greeted(`ws://127.0.0.1:${port}/news`)),
+      );
+      expect(onFirst.greeting).toBe(`connected to the instance on port ${ports[0]}`);
+      expect(onSecond.greeting).toBe(`connected to the instance on port ${ports[1]}`);
+      const atFirst = nextMessage(onFirst.client);
+      const atSecond = nextMessage(onSecond.client);
+      onFirst.client.send('from the first instance');
+      expect(await atSecond).toBe('from the first instance');
+      expect(await atFirst).toBe('from the first instance');
+      const back = nextMessage(onFirst.client);
+      onSecond.client.send(Buffer.from([1, 2, 3]));
+      expect(await back).toEqual(Buffer.from([1, 2, 3]));
+    },
+  );
 });

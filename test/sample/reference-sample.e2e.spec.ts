@@ -9,7 +9,9 @@ import { joinChat, type ChatClient } from './chat-client.js';
 const LISTENING = /Listening on http:\/\/[^:]+:(\d+)/;
 
 function startSample(env: Record<string, string> = {}) {
-  return startProcess('dist/sample/main.js', { PORT: '0', HOST: '127.0.0.1', ...env }, LISTENING);
+  // No REDIS_URL from the environment: this suite is about one instance on its own.
+  const defaults = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: '' };
+  return startProcess('dist/sample/main.js', { ...defaults, ...env }, LISTENING);
 }
 
 describe('reference sample (built, run as its own process)', () => {
