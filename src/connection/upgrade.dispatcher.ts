@@ -152,17 +152,25 @@ type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Buffer) =
 function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeListener): () => void {
   const emit = server.emit as (this: Server, ...args: unknown[]) => boolean;
   let active = true;
-  const shielded = function (this: Server, event: string | symbol, ...args: unknown[]): boolean {
+  // Every event of the server passes here: no rest arrays, `arguments` is handed on as it is.
+  const shielded = function (
+    this: Server,
+    event: string | symbol,
+    request?: IncomingMessage,
+    socket?: Duplex,
+    head?: Buffer,
+  ): boolean {
     if (
-      active &&
       event === 'upgrade' &&
+      active &&
       server.listenerCount('upgrade') > 1 &&
-      table.match((args[0] as IncomingMessage).url ?? '/')
+      table.match(request!.url ?? '/')
     ) {
-      onUpgrade(args[0] as UpgradeRequest, args[1] as Duplex, args[2] as Buffer);
+      onUpgrade(request!, socket!, head!);
       return true;
     }
-    return emit.apply(this, [event, ...args]);
+    // oxlint-disable-next-line prefer-rest-params
+    return Reflect.apply(emit, this, arguments);
   } as Server['emit'];
   server.emit = shielded;
   return () => {
