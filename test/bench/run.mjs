@@ -285,10 +285,10 @@ function machine() {
 async function main() {
   const started = Date.now();
   if (!flags['no-build']) {
-    console.log('Building the library (tsc -p tsconfig.build.json)...');
+    console.log('Building the library (tsc -p src/tsconfig.build.json)...');
     execFileSync(
       process.execPath,
-      ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+      ['node_modules/typescript/bin/tsc', '-p', 'src/tsconfig.build.json'],
       {
         cwd: root,
         stdio: 'inherit',

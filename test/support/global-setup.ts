@@ -9,6 +9,6 @@ export default function buildOnce(): void {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const run = (...args: string[]) =>
     execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
-  run('node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json');
+  run('node_modules/typescript/bin/tsc', '-p', 'src/tsconfig.build.json');
   run('src/schematics/copy-assets.mjs');
 }
