@@ -15,7 +15,7 @@ import type {
   WebSocketMessage,
 } from '../handler/websocket-handler.js';
 import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
-import type { Route } from '../routing/route.js';
+import { emptyCounters, type Route } from '../routing/route.js';
 import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
 import { fanOut } from './fan-out.js';
 import type { WebSocketStats, WebSocketTrafficStats } from './websocket-stats.interface.js';
@@ -147,14 +147,7 @@ export class WebSocketRegistry
    */
   stats(): WebSocketStats {
     const routes: Record<string, WebSocketTrafficStats> = {};
-    const total: WebSocketTrafficStats = {
-      open: 0,
-      messagesIn: 0,
-      messagesOut: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      dropped: 0,
-    };
+    const total = emptyCounters();
     for (const route of this.statsSource?.routes?.routes ?? []) {
       const counters = { ...route.counters };
       routes[route.path] = counters;

@@ -9,6 +9,7 @@ import type {
 } from '../interfaces/websocket-route-options.interface.js';
 import type { HandshakeGuard } from '../handshake/handshake.guard.js';
 import type { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
+import type { WebSocketTrafficStats } from '../registry/websocket-stats.interface.js';
 
 /** Route options after the module's defaults were applied: what the runtime reads. */
 export interface ResolvedRouteOptions {
@@ -29,13 +30,11 @@ export interface ResolvedRouteOptions {
 }
 
 /** Counters of one route, read by `WebSocketRegistry.stats()`. */
-export interface RouteCounters {
-  open: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  dropped: number;
+export type RouteCounters = WebSocketTrafficStats;
+
+/** Counters that start at zero. */
+export function emptyCounters(): RouteCounters {
+  return { open: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
 }
 
 /**
@@ -89,14 +88,7 @@ export class Route {
    */
   readonly echoes: boolean;
   readonly lifecycle: ConnectionLifecycle;
-  readonly counters: RouteCounters = {
-    open: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    dropped: 0,
-  };
+  readonly counters: RouteCounters = emptyCounters();
 
   constructor(init: RouteInit) {
     this.path = init.path;
