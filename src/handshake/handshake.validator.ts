@@ -44,7 +44,8 @@ export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejec
   if (countHeader(request.rawHeaders, 'host') > 1) {
     return new HandshakeRejection(400, 'Repeated Host header');
   }
-  if (!hasToken(headers.upgrade, 'websocket')) {
+  // One token, as `ws` requires too: a list such as "h2c, websocket" is refused here, with a reason.
+  if (headers.upgrade?.trim().toLowerCase() !== 'websocket') {
     return new HandshakeRejection(400, 'Upgrade header must be "websocket"');
   }
   if (!hasToken(headers.connection, 'upgrade')) {

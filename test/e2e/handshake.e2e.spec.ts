@@ -226,6 +226,13 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
       await expectRefusedThenServes(response, 400);
     });
 
+    it('answers 400, with its own reason, to an Upgrade list rather than the single websocket token', async () => {
+      await boot();
+      const response = await rawRequest(port, valid('/echo', { Upgrade: 'h2c, websocket' }));
+      expect(response.body).toMatch(/Upgrade header must be/);
+      await expectRefusedThenServes(response, 400);
+    });
+
     it('answers 400 when Connection lacks the upgrade token', async () => {
       await boot();
       const response = await rawRequest(port, valid('/echo', { Connection: 'keep-alive' }));
