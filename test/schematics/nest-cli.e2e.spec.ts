@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
@@ -23,77 +23,31 @@ async function sh(cwd: string, command: string, args: string[]): Promise<string>
 }
 
 /**
- * A minimal Nest 12 project as `nest new` makes it (ESM, vitest), written by hand because
- * `nest new` installs from the network. Its dependencies are links to this repository's installed
- * packages; nestjs-ws-routes itself is the tarball `npm pack` made.
+ * A fresh Nest 12 project, made by the real `nest new` (ESM, vitest) and installed from the npm
+ * registry as a user would (`--prefer-offline`: what `npm ci` of this repository cached is reused),
+ * with nestjs-ws-routes from the tarball `npm pack` made.
  */
 async function createProject(folder: string, tarball: string): Promise<string> {
+  const cli = join(ROOT, 'node_modules/@nestjs/cli/bin/nest.js');
+  await sh(folder, process.execPath, [
+    cli,
+    'new',
+    'app',
+    '--skip-install',
+    '--skip-git',
+    '--package-manager',
+    'npm',
+  ]);
   const app = join(folder, 'app');
-  await mkdir(join(app, 'src'), { recursive: true });
-  const files: Record<string, string> = {
-    'package.json': JSON.stringify({ name: 'app', private: true, type: 'module' }),
-    'nest-cli.json': JSON.stringify({ collection: '@nestjs/schematics', sourceRoot: 'src' }),
-    'tsconfig.json': JSON.stringify({
-      compilerOptions: {
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        emitDecoratorMetadata: true,
-        experimentalDecorators: true,
-        target: 'ES2023',
-        outDir: './dist',
-        rootDir: '.',
-        skipLibCheck: true,
-        strict: true,
-        strictPropertyInitialization: false,
-        types: ['vitest/globals', 'node'],
-      },
-    }),
-    'vitest.config.ts': `import { defineConfig } from 'vitest/config';
-export default defineConfig({ test: { globals: true, root: './', include: ['**/*.spec.ts'] } });
-`,
-    'src/app.module.ts': `import { Module } from '@nestjs/common';
-
-@Module({
-  imports: [],
-  controllers: [],
-  providers: [],
-})
-export class AppModule {}
-`,
-    'src/main.ts': `import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
-
-const app = await NestFactory.create(AppModule);
-await app.listen(process.env.PORT ?? 3000);
-`,
-  };
-  for (const [path, content] of Object.entries(files)) await writeFile(join(app, path), content);
-  const modules = join(app, 'node_modules');
-  await mkdir(modules);
-  const installed = join(ROOT, 'node_modules');
-  for (const entry of await readdir(installed)) {
-    if (entry !== 'nestjs-ws-routes' && !entry.startsWith('.package-lock')) {
-      await symlink(join(installed, entry), join(modules, entry));
-    }
-  }
-  const packageDir = join(modules, 'nestjs-ws-routes');
-  await mkdir(packageDir);
-  await sh(app, 'tar', ['-xzf', tarball, '-C', packageDir, '--strip-components=1']);
+  await sh(app, 'npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball]);
   return app;
 }
 
 describe('schematics: the real Nest CLI in a fresh Nest 12 project', () => {
   let folder: string;
   let app: string;
-  // The CLI resolves a project's default collection from where @angular-devkit/schematics is
-  // installed: keeping the links' paths makes that the project's node_modules, as in a real install.
   const nest = (...args: string[]) =>
-    sh(app, process.execPath, [
-      '--preserve-symlinks',
-      '--preserve-symlinks-main',
-      join(app, 'node_modules/@nestjs/cli/bin/nest.js'),
-      ...args,
-    ]);
+    sh(app, process.execPath, [join(app, 'node_modules/@nestjs/cli/bin/nest.js'), ...args]);
 
   beforeAll(async () => {
     copySchematicAssets(); // dist was compiled by the global setup: this completes `npm run build`
@@ -120,12 +74,13 @@ describe('schematics: the real Nest CLI in a fresh Nest 12 project', () => {
     await nest('g', '-c', 'nestjs-ws-routes', 'nest-add');
     const appModule = await readFile(join(app, 'src/app.module.ts'), 'utf8');
     expect(appModule).toContain('imports: [WsModule.forRoot()]');
-    expect(appModule).toContain('controllers: [ChatController]');
+    expect(appModule).toContain('controllers: [AppController, ChatController]');
 
     // As the project's default collection, built-in generators stay available.
+    const cliConfig = JSON.parse(await readFile(join(app, 'nest-cli.json'), 'utf8'));
     await writeFile(
       join(app, 'nest-cli.json'),
-      JSON.stringify({ collection: 'nestjs-ws-routes', sourceRoot: 'src' }),
+      JSON.stringify({ ...cliConfig, collection: 'nestjs-ws-routes' }),
     );
     expect(await nest('g', 'service', 'users')).toContain('CREATE src/users/users.service.ts');
     const flat = await nest('g', 'wsh', 'feed', '--flat', '--no-spec');
@@ -137,6 +92,7 @@ describe('schematics: the real Nest CLI in a fresh Nest 12 project', () => {
       join(app, 'node_modules/vitest/vitest.mjs'),
       'run',
     ]);
-    expect(specRun).toMatch(/Tests\s+3 passed/); // chat.handler.spec.ts (2) and users.service.spec.ts
+    // app.controller.spec.ts (1, from nest new), chat.handler.spec.ts (2), users.service.spec.ts (1)
+    expect(specRun).toMatch(/Tests\s+4 passed/);
   }, 180_000);
 });
