@@ -1,5 +1,6 @@
-import { Controller, Module } from '@nestjs/common';
-import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
+import { Controller, Module, type INestApplication } from '@nestjs/common';
+import { afterAll, beforeAll } from 'vitest';
+import { EchoHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
 import { startApp, type AdapterName } from '../support/app.js';
 
 /** The `maxPayload` of `/small`. */
@@ -25,6 +26,23 @@ export class ConformanceController {
 })
 export class ConformanceModule {}
 
-export function startConformanceApp(adapter: AdapterName) {
-  return startApp({ imports: [ConformanceModule] }, undefined, adapter);
+/** The conformance app of a suite, as `useConformanceApp` hands it over. */
+export interface ConformanceApp {
+  app: INestApplication;
+  port: number;
+  registry: WebSocketRegistry;
+}
+
+/** Boots the conformance app on `adapter` before the suite's tests and closes it after them. */
+export function useConformanceApp(
+  adapter: AdapterName,
+  started: (app: ConformanceApp) => void,
+): void {
+  let app: INestApplication | undefined;
+  beforeAll(async () => {
+    const running = await startApp({ imports: [ConformanceModule] }, undefined, adapter);
+    app = running.app;
+    started({ app, port: running.port, registry: app.get(WebSocketRegistry) });
+  });
+  afterAll(() => app?.close());
 }

@@ -1,11 +1,10 @@
-import type { INestApplication } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { constants, inflateRawSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketRegistry } from '../../src/index.js';
 import { ADAPTERS, closed, connect, nextMessage, until } from '../support/app.js';
 import { closePayload, encodeFrame, frames, OP, RawWebSocket } from '../support/frames.js';
-import { SMALL_MAX_PAYLOAD, startConformanceApp } from './conformance.app.js';
+import { SMALL_MAX_PAYLOAD, useConformanceApp } from './conformance.app.js';
 
 /** Close codes a peer may not send (RFC 6455 7.4): the server must fail the connection with 1002. */
 const INVALID_CLOSE_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000];
@@ -16,7 +15,6 @@ const VALID_CLOSE_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011,
 const failedWith = (code: number) => ({ code, tcpClosed: true });
 
 describe.each(ADAPTERS)('RFC 6455 framing conformance (%s)', (adapter) => {
-  let app: INestApplication;
   let port: number;
   let registry: WebSocketRegistry;
   const clients: { destroy(): void }[] = [];
@@ -34,11 +32,7 @@ describe.each(ADAPTERS)('RFC 6455 framing conformance (%s)', (adapter) => {
     return { code, tcpClosed };
   }
 
-  beforeAll(async () => {
-    ({ app, port } = await startConformanceApp(adapter));
-    registry = app.get(WebSocketRegistry);
-  });
-  afterAll(() => app.close());
+  useConformanceApp(adapter, (started) => ({ port, registry } = started));
   // Every connection a test opened is freed and forgotten by the registry.
   afterEach(async () => {
     for (const client of clients.splice(0)) client.destroy();

@@ -1,10 +1,9 @@
-import type { INestApplication } from '@nestjs/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketRegistry } from '../../src/index.js';
 import { ADAPTERS, connect, nextMessage, until } from '../support/app.js';
 import { httpExchange, RawWebSocket } from '../support/frames.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
-import { startConformanceApp } from './conformance.app.js';
+import { useConformanceApp } from './conformance.app.js';
 
 interface Rule {
   what: string;
@@ -112,15 +111,10 @@ const ACCEPTED: [string, Record<string, string | null>][] = [
 ];
 
 describe.each(ADAPTERS)('RFC 6455 handshake conformance (%s)', (adapter) => {
-  let app: INestApplication;
   let port: number;
   let registry: WebSocketRegistry;
 
-  beforeAll(async () => {
-    ({ app, port } = await startConformanceApp(adapter));
-    registry = app.get(WebSocketRegistry);
-  });
-  afterAll(() => app.close());
+  useConformanceApp(adapter, (started) => ({ port, registry } = started));
 
   /** Whether the server still serves a normal connection (after a rejection, say). */
   async function stillServes(): Promise<boolean> {

@@ -1,8 +1,7 @@
-import type { INestApplication } from '@nestjs/common';
 import * as fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketRegistry } from '../../src/index.js';
-import { SMALL_MAX_PAYLOAD, startConformanceApp } from '../conformance/conformance.app.js';
+import { SMALL_MAX_PAYLOAD, useConformanceApp } from '../conformance/conformance.app.js';
 import { ADAPTERS, connect, nextMessage, until } from '../support/app.js';
 import { encodeFrame, frames, OP, RawWebSocket } from '../support/frames.js';
 import { FUZZ_SEED, fuzzRuns, fuzzTimeout, watchProcessErrors } from './fuzz.settings.js';
@@ -164,15 +163,10 @@ const scenario = fc.record({
 });
 
 describe.each(ADAPTERS)('frame stream fuzzing (%s)', (adapter) => {
-  let app: INestApplication;
   let port: number;
   let registry: WebSocketRegistry;
 
-  beforeAll(async () => {
-    ({ app, port } = await startConformanceApp(adapter));
-    registry = app.get(WebSocketRegistry);
-  });
-  afterAll(() => app.close());
+  useConformanceApp(adapter, (started) => ({ port, registry } = started));
 
   it(
     `echoes every valid message, then closes with the right code, never crashing (seed ${FUZZ_SEED}, ${RUNS} runs)`,

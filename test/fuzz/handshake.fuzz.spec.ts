@@ -1,9 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
 import * as fc from 'fast-check';
 import { connect as netConnect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketRegistry } from '../../src/index.js';
-import { startConformanceApp } from '../conformance/conformance.app.js';
+import { useConformanceApp } from '../conformance/conformance.app.js';
 import { ADAPTERS, connect, nextMessage, until } from '../support/app.js';
 import { VALID_KEY } from '../support/raw-http.js';
 import { FUZZ_SEED, fuzzRuns, fuzzTimeout, watchProcessErrors } from './fuzz.settings.js';
@@ -201,15 +200,10 @@ function exchange(port: number, request: string): Promise<number | null> {
 }
 
 describe.each(ADAPTERS)('handshake fuzzing (%s)', (adapter) => {
-  let app: INestApplication;
   let port: number;
   let registry: WebSocketRegistry;
 
-  beforeAll(async () => {
-    ({ app, port } = await startConformanceApp(adapter));
-    registry = app.get(WebSocketRegistry);
-  });
-  afterAll(() => app.close());
+  useConformanceApp(adapter, (started) => ({ port, registry } = started));
 
   it(
     `never answers 101 to an invalid request, answers within ${ANSWER_BOUND_MS} ms, and keeps serving (seed ${FUZZ_SEED}, ${RUNS} runs)`,
