@@ -21,9 +21,6 @@ export const closeReasonTooLongMessage = (bytes: number) =>
 export const sendAfterCloseMessage = (path: string, id: string) =>
   `send() on WebSocket connection ${id} of route "${path}", which is already closing or closed`;
 
-export const notAControllerMessage = (name: string) =>
-  `@WebSocketRoute() on ${name}, which is not a @Controller() of any module: add the class to a module's controllers`;
-
 export const noServerMessage = (routes: number) =>
   `${routes} WebSocket route(s) found, but there is no HTTP server to serve them from: ` +
   'give WsModule.forRoot() a port, or create the app with NestFactory.create()';

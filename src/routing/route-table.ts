@@ -93,8 +93,3 @@ export function normalizePath(path: string): string {
   if (normalized.length > 1 && normalized.endsWith('/')) normalized = normalized.slice(0, -1);
   return normalized;
 }
-
-/** Joins a global prefix, a controller path and a route path into one pattern. */
-export function joinPaths(...parts: string[]): string {
-  return normalizePath(parts.filter(Boolean).join('/'));
-}
