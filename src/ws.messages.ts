@@ -24,3 +24,9 @@ export const sendAfterCloseMessage = (path: string, id: string) =>
 export const noServerMessage = (routes: number) =>
   `${routes} WebSocket route(s) found, but there is no HTTP server to serve them from: ` +
   'give WsModule.forRoot() a port, or create the app with NestFactory.create()';
+
+/**
+ * Reason of the `503` (with `Retry-After`) answered to every handshake once shutdown has begun,
+ * including those still inside a route's guards when it began.
+ */
+export const shuttingDownReason = 'server is shutting down';

@@ -1,18 +1,10 @@
 import { Controller, Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import type { Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  WebSocketHandler,
-  WebSocketRegistry,
-  WebSocketRoute,
-  WsModule,
-  WsServer,
-} from '../../src/index.js';
+import { WebSocketHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
 import { connectWebSocket, type WebSocketTestClient } from '../../src/testing/index.js';
-import { ADAPTERS, startApp, until } from '../support/app.js';
+import { portFor, SERVERS, startOn, until, type ServerName } from '../support/app.js';
 
-/** The app's HTTP server on each platform, and the standalone port. */
-const TARGETS = [...ADAPTERS, 'standalone'] as const;
 const CLOSE_TIMEOUT_MS = 300;
 
 /** The pattern every WebSocket tutorial teaches: push from a timer, clear it in onClose(). */
@@ -56,13 +48,13 @@ class TickController {
   ticksAsync() {}
 }
 
-function appModule(standalone: boolean) {
+function appModule(server: ServerName) {
   @Module({
     imports: [
       WsModule.forRoot({
         closeTimeoutMs: CLOSE_TIMEOUT_MS,
         heartbeatMs: 0,
-        ...(standalone ? { port: 0, host: '127.0.0.1' } : {}),
+        ...portFor(server),
       }),
     ],
     controllers: [TickController],
@@ -76,8 +68,9 @@ function stopReading(client: WebSocketTestClient): void {
   (client.socket as unknown as { _socket: Socket })._socket.pause();
 }
 
-describe.each(TARGETS)('a connection that started closing (%s)', (target) => {
+describe.each(SERVERS)('a connection that started closing (%s)', (server) => {
   let app: INestApplicationContext;
+  let url: (path: string) => string;
   let closedApp = false;
   const faults: unknown[] = [];
   const onFault = (error: unknown) => faults.push(error);
@@ -87,12 +80,7 @@ describe.each(TARGETS)('a connection that started closing (%s)', (target) => {
     process.on('uncaughtException', onFault);
     process.on('unhandledRejection', onFault);
     closedApp = false;
-    const adapter = target === 'standalone' ? 'express' : target;
-    ({ app } = await startApp(
-      { imports: [appModule(target === 'standalone')] },
-      undefined,
-      adapter,
-    ));
+    ({ app, url } = await startOn(server, { imports: [appModule(server)] }));
   });
 
   afterEach(async () => {
@@ -101,7 +89,6 @@ describe.each(TARGETS)('a connection that started closing (%s)', (target) => {
     if (!closedApp) await app.close();
   });
 
-  const url = (path: string) => app.get(WsServer).url(path);
   const registry = () => app.get(WebSocketRegistry);
 
   it.each(['/ticks', '/ticks-async'])(
