@@ -30,3 +30,7 @@ export const noServerMessage = (routes: number) =>
  * including those still inside a route's guards when it began.
  */
 export const shuttingDownReason = 'server is shutting down';
+
+/** Reason of the `400` answered to a handshake whose `:param` segment is not valid percent-encoding. */
+export const malformedParamMessage = (name: string) =>
+  `The :${name} segment of the request path is not valid percent-encoding`;

@@ -12,7 +12,7 @@ import {
 } from '../handshake/handshake.validator.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
-import { shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
+import { malformedParamMessage, shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -76,6 +76,10 @@ export class UpgradeDispatcher {
       // Someone else may own this path (another gateway, a dev server): leave it to them.
       if (this.server && this.server.listenerCount('upgrade') > 1) return;
       this.reject(socket, new HandshakeRejection(404, 'No WebSocket route at this path'));
+      return;
+    }
+    if (match.malformedParam !== undefined) {
+      this.reject(socket, new HandshakeRejection(400, malformedParamMessage(match.malformedParam)));
       return;
     }
     socket.on('error', destroySocket);
