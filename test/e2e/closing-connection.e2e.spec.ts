@@ -103,7 +103,7 @@ describe.each(SERVERS)('a connection that started closing (%s)', (server) => {
       await new Promise((resolve) => setTimeout(resolve, 30));
       client.terminate();
       expect(faults).toEqual([]);
-      if (path === '/ticks') expect(registry().stats().total.sentAfterClose).toBeGreaterThan(0);
+      expect(registry().stats().total.sentAfterClose).toBeGreaterThan(0);
     },
   );
 
@@ -115,23 +115,23 @@ describe.each(SERVERS)('a connection that started closing (%s)', (server) => {
     const [, handler] = registry().byPath('/quiet');
     stopReading(client);
     handler.close(4000, 'bye');
-    for (const state of ['closing', 'closed']) {
-      expect(handler.isOpen, state).toBe(false);
-      expect(handler.send('late'), state).toBe(false);
-      await expect(handler.sendAsync('late'), state).resolves.toBe(false);
-      expect(() => handler.ping(), state).not.toThrow();
-      expect(() => handler.close(1000), state).not.toThrow();
-      expect(() => handler.subscribe('room'), state).not.toThrow();
-      expect(() => handler.unsubscribe('room'), state).not.toThrow();
+    const answersQuietly = async () => {
+      expect(handler.isOpen).toBe(false);
+      expect(handler.send('late')).toBe(false);
+      await expect(handler.sendAsync('late')).resolves.toBe(false);
+      expect(() => handler.ping()).not.toThrow();
+      expect(() => handler.close(1000)).not.toThrow();
+      expect(() => handler.subscribe('room')).not.toThrow();
+      expect(() => handler.unsubscribe('room')).not.toThrow();
       // the closing connection is never written to; the open one still is
-      expect(registry().publish('room', 'x', { except: handler }), state).toBe(0);
-      expect(registry().broadcast('x', { except: handler }), state).toBe(1);
-      expect(registry().broadcast('x', { path: '/quiet' }), state).toBe(1);
-      if (state === 'closing') {
-        client.terminate();
-        await until(() => registry().size === 1, 2000, 'the connection to be freed');
-      }
-    }
+      expect(registry().publish('room', 'x', { except: handler })).toBe(0);
+      expect(registry().broadcast('x', { except: handler })).toBe(1);
+      expect(registry().broadcast('x', { path: '/quiet' })).toBe(1);
+    };
+    await answersQuietly(); // closing: the peer does not read the close frame
+    client.terminate();
+    await until(() => registry().size === 1, 2000, 'the connection to be freed');
+    await answersQuietly(); // closed
     expect(registry().subscriberCount('room')).toBe(0);
     expect(registry().stats().routes['/quiet'].sentAfterClose).toBe(4);
     await until(() => other.messages.length === 4, 2000, 'broadcasts to the open client');

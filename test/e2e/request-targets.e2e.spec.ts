@@ -74,7 +74,7 @@ describe.each(SERVERS)('request targets (%s)', (server) => {
         handshakeRequest('', {}, `GET ${target} HTTP/1.1`),
       );
       socket.destroy();
-      expect(response.status, target).toBe(101);
+      expect({ target, status: response.status }).toEqual({ target, status: 101 });
     }
   });
 });
