@@ -21,7 +21,7 @@ import type { RouteTable } from './routing/route-table.js';
 import { closeServer, createStandaloneServer, listen } from './server/standalone-server.js';
 import { WsServer } from './server/ws-server.js';
 import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
-import { noServerMessage } from './ws.messages.js';
+import { listenFailedMessage, noServerMessage } from './ws.messages.js';
 
 /**
  * Binds the routes to the application's HTTP server, or to a server of their own with the `port`
@@ -103,7 +103,10 @@ export class WsHost
   // After every module's onModuleInit, so handlers' dependencies are ready for the first client.
   async onApplicationBootstrap(): Promise<void> {
     if (!this.standalone) return;
-    await listen(this.standalone, this.options.port ?? 0, this.options.host);
+    const { port = 0, host } = this.options;
+    await listen(this.standalone, port, host).catch((error: Error) => {
+      throw new Error(listenFailedMessage(port, host, error.message), { cause: error });
+    });
     this.logger.log(`WebSocket routes listening on ${this.wsServer.url()}`);
   }
 

@@ -12,7 +12,7 @@ import {
 } from '../handshake/handshake.validator.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
-import { upgradeFailedMessage } from '../ws.messages.js';
+import { malformedParamMessage, shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -35,6 +35,8 @@ export class UpgradeDispatcher {
   private readonly logger = new Logger('WebSocketRoute');
   private server: Server | undefined;
   private accepting = true;
+  /** Handshakes inside their route's guards: shutdown answers them at once instead of waiting. */
+  private readonly pending = new Set<Duplex>();
   private restoreEmit: (() => void) | undefined;
 
   constructor(
@@ -50,9 +52,15 @@ export class UpgradeDispatcher {
     this.restoreEmit = shieldOwnPaths(server, this.table, this.onUpgrade);
   }
 
-  /** New handshakes are answered 503 from now on (shutdown). */
+  /**
+   * Shutdown: new handshakes are answered 503 from now on, and so, at once, is every handshake still
+   * inside its guards (`server.close()` would otherwise wait for it up to `handshakeTimeoutMs`);
+   * what such a guard decides later changes nothing.
+   */
   stopAccepting(): void {
     this.accepting = false;
+    for (const socket of this.pending) this.reject(socket, shuttingDown());
+    this.pending.clear();
   }
 
   detach(): void {
@@ -68,6 +76,10 @@ export class UpgradeDispatcher {
       // Someone else may own this path (another gateway, a dev server): leave it to them.
       if (this.server && this.server.listenerCount('upgrade') > 1) return;
       this.reject(socket, new HandshakeRejection(404, 'No WebSocket route at this path'));
+      return;
+    }
+    if (match.malformedParam !== undefined) {
+      this.reject(socket, new HandshakeRejection(400, malformedParamMessage(match.malformedParam)));
       return;
     }
     socket.on('error', destroySocket);
@@ -90,16 +102,19 @@ export class UpgradeDispatcher {
     }
     // Express and Fastify parse the query the same way (repeated keys become arrays).
     request.query = parseQuery(queryOf(request.url));
+    this.pending.add(socket);
     route.guard
       .check(request, socket)
       .then((refused) => {
-        if (socket.destroyed) return;
+        // Not pending any more: shutdown has answered it already.
+        if (!this.pending.delete(socket) || socket.destroyed) return;
         // Capacity again: other handshakes may have completed while the guards ran.
         const late = refused ?? this.checkCapacity(route);
         if (late) this.reject(socket, late);
         else this.complete(route, request, socket, head, params);
       })
       .catch((error: unknown) => {
+        this.pending.delete(socket);
         this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
         socket.destroy();
       });
@@ -181,7 +196,7 @@ function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeLis
 }
 
 function shuttingDown(): HandshakeRejection {
-  return new HandshakeRejection(503, 'Server is shutting down', { 'Retry-After': '5' });
+  return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });
 }
 
 function queryOf(url: string | undefined): string {

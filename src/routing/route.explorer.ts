@@ -17,7 +17,9 @@ import {
   DEFAULT_OPTIONS,
   WEBSOCKET_ROUTE_METADATA,
 } from '../ws.constants.js';
-import { duplicateRouteMessage } from '../ws.messages.js';
+import { duplicateRouteMessage, notAHandlerMessage } from '../ws.messages.js';
+import { WebSocketHandler } from '../handler/websocket-handler.js';
+import { assertValidOptions } from './route-options.validation.js';
 import { Route, type ResolvedRouteOptions } from './route.js';
 import type { RoutePathsOf } from './route-paths.js';
 import { RouteTable } from './route-table.js';
@@ -76,22 +78,32 @@ export class RouteExplorer {
   ): Promise<Route> {
     const instance = wrapper.instance as object;
     const host = wrapper.host as Module;
+    const description = `${wrapper.name as string}.${methodName}`;
+    // Every bootstrap error names the route as the user wrote it: path and controller method.
+    const label = `"${path}" (${description})`;
+    if (!isHandlerClass(metadata.handler))
+      throw new Error(notAHandlerMessage(label, metadata.handler));
     const options = resolveOptions(this.moduleOptions, metadata.options);
+    assertValidOptions(options, label);
     const moduleRef = host.getProviderByKey<ModuleRef>(ModuleRef).instance;
     const runGuards = createGuardsRunner(this.contextCreator, instance, method, host.token);
     return new Route({
       path,
-      description: `${wrapper.name as string}.${methodName}`,
+      description,
       handlerType: metadata.handler,
       options,
       server: createServer(options),
       guard: runGuards ? new HandshakeGuard(runGuards, path, options.handshakeTimeoutMs) : null,
-      createHandler: await createHandlerFactory(metadata.handler, moduleRef),
+      createHandler: await createHandlerFactory(metadata.handler, moduleRef, label),
       invoke: (handler) => method.call(instance, handler),
       mapError: createErrorMapper(this.contextCreator, instance, method, host.token),
       lifecycle: this.lifecycle,
     });
   }
+}
+
+function isHandlerClass(handler: unknown): boolean {
+  return typeof handler === 'function' && handler.prototype instanceof WebSocketHandler;
 }
 
 /** Module defaults, then the route's own options, then the library's defaults. */
