@@ -37,6 +37,7 @@ export const SCALE_SERVERS = {
 
 export const SCALE_FULL = {
   rates: [1000, 4000],
+  settleMs: 500,
   warmupMs: 1000,
   durationMs: 5000,
   drainMs: 10_000,
@@ -46,8 +47,9 @@ export const SCALE_FULL = {
 };
 export const SCALE_QUICK = {
   rates: [500],
-  warmupMs: 300,
-  durationMs: 1000,
+  settleMs: 200,
+  warmupMs: 200,
+  durationMs: 600,
   drainMs: 5000,
   size: 64,
   everywhere: { instances: 3, clientsPerInstance: 10, topics: 50, topicsPerClient: 5 },
@@ -203,6 +205,7 @@ const cpuMicros = (usage) => usage.user + usage.system;
 export async function measureScale(scenario, serverId, config, prefix) {
   const server = SCALE_SERVERS[serverId];
   const { topology } = scenario;
+  const startedAt = Date.now();
   const redis = await startRedis(prefix(1));
   const instances = Array.from(
     { length: topology.instances },
@@ -225,10 +228,12 @@ export async function measureScale(scenario, serverId, config, prefix) {
       kind: server.clients,
       instances: ready.map(({ port }, i) => ({ port, clients: follow.perInstance[i] })),
     });
-    await sleep(500); // subscriptions that travel to Redis (dynamic, sharded) settle
+    const setupMs = Date.now() - startedAt;
+    await sleep(config.settleMs); // subscriptions that travel to Redis (dynamic, sharded) settle
     await publishEverywhere(instances, follow, topology, config, config.warmupMs, 'w');
-    await sleep(300);
-    return await measureWindow({ instances, clients, redis, follow, topology, config });
+    await sleep(config.settleMs);
+    const result = await measureWindow({ instances, clients, redis, follow, topology, config });
+    return { ...result, setupMs, measuredMs: Date.now() - startedAt - setupMs };
   } finally {
     await clients.stop();
     await Promise.all(instances.map((instance) => instance.stop()));
