@@ -100,7 +100,10 @@ function rowsOf(report, scenario) {
   return rows;
 }
 
-/** Scale-out goals (issues 15 and 16): each library row against the scenario's socket.io baseline. */
+/**
+ * Scale-out goals (issues 15 and 16): each library row against the scenario's socket.io baseline;
+ * publications/s only at the highest offered rate (below it every server may simply keep up).
+ */
 function checkScaleTargets(summary, scenarios, add) {
   for (const scenario of scenarios.filter(({ kind }) => kind === 'scale')) {
     const rows = summary[scenario.id] ?? [];
@@ -110,11 +113,13 @@ function checkScaleTargets(summary, scenarios, add) {
     for (const row of rows.filter(({ server }) => server.startsWith('library'))) {
       const { metrics } = row;
       const name = `${where}, ${row.label}`;
-      add(
-        `${name}: publications/s >= 1.00x ${versus}`,
-        metrics.publicationsPerSecond.ratio,
-        (v) => v >= 1,
-      );
+      if (scenario.topology.highest) {
+        add(
+          `${name}: publications/s >= 1.00x ${versus}`,
+          metrics.publicationsPerSecond.ratio,
+          (v) => v >= 1,
+        );
+      }
       if (scenario.topology.followedOn === 'everywhere') {
         add(`${name}: p50 <= 1.00x ${versus}`, metrics.p50Ms.ratio, (v) => v <= 1);
         add(`${name}: p99 <= 1.00x ${versus}`, metrics.p99Ms.ratio, (v) => v <= 1);

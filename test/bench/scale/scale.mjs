@@ -78,13 +78,15 @@ export function addLibraryVariant({ id, label, ws = {}, broker = {} }) {
  */
 export function scaleScenarios(config, variants = {}) {
   const scenarios = [];
+  // The highest rate is the one meant to find each server's ceiling; below it, all may keep up.
+  const highest = Math.max(...config.rates);
   for (const rate of config.rates) {
     const { everywhere: e, oneInstance: o } = config;
     scenarios.push(
       {
         id: `scale${e.instances}x${rate}`,
         kind: 'scale',
-        topology: { ...e, followedOn: 'everywhere', rate },
+        topology: { ...e, followedOn: 'everywhere', rate, highest: rate === highest },
         servers: ['library-redis', ...(variants.everywhere ?? []), 'socketio-streams'],
         baseline: 'socketio-streams',
         baselineTitle: 'socket.io streams',
@@ -96,7 +98,7 @@ export function scaleScenarios(config, variants = {}) {
       {
         id: `scale${o.instances}x${rate}`,
         kind: 'scale',
-        topology: { ...o, followedOn: 'one', rate },
+        topology: { ...o, followedOn: 'one', rate, highest: rate === highest },
         servers: ['library-redis', ...(variants.oneInstance ?? []), 'socketio-sharded'],
         baseline: 'socketio-sharded',
         baselineTitle: 'socket.io sharded',
