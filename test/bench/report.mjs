@@ -49,6 +49,11 @@ const METRICS = {
       digits: 1,
     },
     { key: 'redisCpuUsPerPublication', title: 'Redis CPU µs/publication', digits: 1 },
+    {
+      key: 'brokerReceivedPerPublication',
+      title: 'broker messages in per instance per publication',
+      digits: 2,
+    },
     { key: 'deliveredShare', title: 'delivered', percent: true },
   ],
 };

@@ -296,8 +296,23 @@ async function measureWindow({ instances, clients, redis, follow, topology, conf
     instanceCpuShares: instanceMicros.map((micros) => micros / windowMicros),
     instanceCpuUsPerPublication: meanInstanceMicros / published,
     redisCpuUsPerPublication: redisMicros / published,
-    brokerReceived: statsEnd.map((end, i) =>
-      end && statsStart[i] ? end.received - statsStart[i].received : null,
-    ),
+    ...brokerReceived(statsStart, statsEnd, published),
+  };
+}
+
+/**
+ * What each instance's broker took in from Redis over the window (this library's
+ * `stats().broker.received`; null for servers that do not say), and its mean per publication.
+ */
+function brokerReceived(statsStart, statsEnd, published) {
+  const perInstance = statsEnd.map((end, i) =>
+    end && statsStart[i] ? end.received - statsStart[i].received : null,
+  );
+  const known = perInstance.every((received) => received !== null);
+  return {
+    brokerReceived: perInstance,
+    brokerReceivedPerPublication: known
+      ? perInstance.reduce((a, b) => a + b, 0) / perInstance.length / published
+      : null,
   };
 }
