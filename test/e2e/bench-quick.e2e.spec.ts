@@ -86,5 +86,7 @@ describe('benchmark, quick mode', () => {
         expect(row.metrics.publicationsPerSecond.ratio).toBeGreaterThan(0);
       }
     }
-  }, 240_000);
+    // The scale-out part starts 14 Node instances and 4 redis-servers: about 20-30 s on a quiet
+    // machine, a minute when other jobs share the 2 cores.
+  }, 300_000);
 });
