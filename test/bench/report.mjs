@@ -55,6 +55,7 @@ const METRICS = {
       digits: 2,
     },
     { key: 'deliveredShare', title: 'delivered', percent: true },
+    { key: 'clientsCpuShare', title: 'clients CPU', percent: true },
   ],
 };
 

@@ -1,8 +1,9 @@
 // The clients of a scale-out run, all in one process: connections to every instance, each following
 // its topics, timing every delivery from the stamp in its payload (see servers/publisher.mjs).
-// `ws` clients for this library's raw routes, socket.io-client (WebSocket transport only) for
-// socket.io. Driven by the orchestrator over IPC (../ipc.mjs).
-import { io } from 'socket.io-client';
+// Every client is a `ws` WebSocket, so that a delivery costs the client the same whatever the
+// server: this library's raw routes, or socket.io spoken at the packet level (Engine.IO 4 over the
+// WebSocket transport, Socket.IO protocol 5), as load.mjs keeps its own client cheaper than the
+// servers it measures. Driven by the orchestrator over IPC (../ipc.mjs).
 import { WebSocket } from 'ws';
 import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
 
@@ -35,17 +36,28 @@ function openWs(port, topics) {
   });
 }
 
+// Engine.IO packet types (first byte): 0 open, 2 ping, 3 pong, 4 message; a Socket.IO packet
+// follows a 4: 0 connect, 2 event (`42["m","<payload>",<offset>?]`).
+const OPEN = 0x30;
+const PING = 0x32;
+const MESSAGE = 0x34;
+const CONNECT = 0x30;
+const EVENT = 0x32;
+
 function openSocketIo(port, topics) {
   return new Promise((resolve, reject) => {
-    const socket = io(`http://127.0.0.1:${port}`, {
-      transports: ['websocket'],
-      query: { t: topics.join(',') },
-      forceNew: true,
-      reconnection: false,
+    const url = `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket&t=${topics.join(',')}`;
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    socket.on('message', (packet) => {
+      if (packet[0] === MESSAGE && packet[1] === EVENT) onPayload(packet);
+      else if (packet[0] === PING && packet.length === 1) socket.send('3');
+      else if (packet[0] === OPEN) socket.send('40');
+      else if (packet[0] === MESSAGE && packet[1] === CONNECT) {
+        resolve({ close: () => socket.terminate() });
+      }
     });
-    socket.on('m', onPayload);
-    socket.once('connect', () => resolve({ close: () => socket.disconnect() }));
-    socket.once('connect_error', reject);
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error('closed before the Socket.IO connect')));
   });
 }
 
@@ -79,6 +91,7 @@ answerRequests({
   arm: ({ mark }) => {
     window = { prefix: `${mark}:`, received: 0, firstNs: null, lastNs: null };
     latency.count = 0;
+    return { cpu: process.cpuUsage() };
   },
   progress: () => ({ received: window?.received ?? 0 }),
   collect: () => {

@@ -261,7 +261,7 @@ function publishEverywhere(instances, follow, topology, config, durationMs, mark
 }
 
 async function measureWindow({ instances, clients, redis, follow, topology, config }) {
-  await clients.request('arm', { mark: 'm' });
+  const armed = await clients.request('arm', { mark: 'm' });
   const cpuStart = await Promise.all(instances.map((instance) => instance.request('cpu')));
   const statsStart = await Promise.all(instances.map((instance) => instance.request('stats')));
   const redisStart = redis.cpuMicros();
@@ -295,6 +295,8 @@ async function measureWindow({ instances, clients, redis, follow, topology, conf
     instanceCpuShare: meanInstanceMicros / windowMicros,
     instanceCpuShares: instanceMicros.map((micros) => micros / windowMicros),
     instanceCpuUsPerPublication: meanInstanceMicros / published,
+    // The clients' process: near 100 % would mean the clients, not the servers, set the pace.
+    clientsCpuShare: (cpuMicros(got.cpu) - cpuMicros(armed.cpu)) / windowMicros,
     redisCpuUsPerPublication: redisMicros / published,
     ...brokerReceived(statsStart, statsEnd, published),
   };
