@@ -34,11 +34,11 @@ export class ChildProcessPeer {
   #exited;
   #ready;
 
-  /** `prefix` wraps the node command (e.g. `['taskset', '-c', '0']`). */
-  constructor(script, args, { prefix = [], nodeArgs = [], label = script } = {}) {
+  /** `prefix` wraps the node command (e.g. `['taskset', '-c', '0']`); `env` defaults to ours. */
+  constructor(script, args, { prefix = [], nodeArgs = [], label = script, env } = {}) {
     const [file, ...argv] = [...prefix, process.execPath, ...nodeArgs, script, ...args];
     this.label = label;
-    this.child = spawn(file, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = spawn(file, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
     this.#exited = new Promise((resolve) =>
       this.child.once('exit', (code, signal) => resolve(code ?? signal)),
     );

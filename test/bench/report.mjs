@@ -1,9 +1,12 @@
-// Turns the samples of run.mjs into medians, spreads, ratios to raw ws and target checks, and
-// renders them as Markdown.
+// Turns the samples of run.mjs into medians, spreads, ratios to raw ws (or to a scenario's own
+// baseline: socket.io in the scale-out scenarios) and target checks, and renders them as Markdown.
 
 const BASELINE = 'raw-ws';
 
-/** What each scenario kind reports: metric key, column title, digits, and whether more is better. */
+/**
+ * What each scenario kind reports: metric key, column title, digits, whether it gets a ratio to the
+ * baseline, and (`range: false`) no min–max column.
+ */
 const METRICS = {
   echo: [
     { key: 'messagesPerSecond', title: 'msgs/s', ratio: true },
@@ -26,6 +29,33 @@ const METRICS = {
   fanOut: [
     { key: 'deliveredPerSecond', title: 'delivered msgs/s', ratio: true },
     { key: 'sendMs', title: 'server send ms', digits: 2 },
+  ],
+  scale: [
+    { key: 'publicationsPerSecond', title: 'publications/s delivered', ratio: true },
+    { key: 'p50Ms', title: 'p50 ms', ratio: true, range: false, digits: 2 },
+    { key: 'p99Ms', title: 'p99 ms', ratio: true, range: false, digits: 1 },
+    {
+      key: 'instanceCpuShare',
+      title: 'CPU per instance',
+      ratio: true,
+      range: false,
+      percent: true,
+    },
+    {
+      key: 'instanceCpuUsPerPublication',
+      title: 'CPU µs per instance per publication',
+      ratio: true,
+      range: false,
+      digits: 1,
+    },
+    { key: 'redisCpuUsPerPublication', title: 'Redis CPU µs/publication', digits: 1 },
+    {
+      key: 'brokerReceivedPerPublication',
+      title: 'broker messages in per instance per publication',
+      digits: 2,
+    },
+    { key: 'deliveredShare', title: 'delivered', percent: true },
+    { key: 'clientsCpuShare', title: 'clients CPU', percent: true },
   ],
 };
 
@@ -60,7 +90,7 @@ function rowsOf(report, scenario) {
       rows.push({ server, mode, label: report.servers[server], metrics });
     }
   }
-  const baseline = rows.find((row) => row.server === BASELINE);
+  const baseline = rows.find((row) => row.server === (scenario.baseline ?? BASELINE));
   for (const row of rows) {
     for (const { key, ratio } of METRICS[scenario.kind]) {
       if (ratio && baseline)
@@ -76,7 +106,41 @@ function rowsOf(report, scenario) {
   return rows;
 }
 
-function checkTargets(summary) {
+/**
+ * Scale-out goals (issues 15 and 16): each library row against the scenario's socket.io baseline;
+ * publications/s only at the highest offered rate (below it every server may simply keep up).
+ */
+function checkScaleTargets(summary, scenarios, add) {
+  for (const scenario of scenarios.filter(({ kind }) => kind === 'scale')) {
+    const rows = summary[scenario.id] ?? [];
+    const where = `${scenario.topology.instances} instances, ${scenario.topology.rate}/s`;
+    const versus = scenario.baselineTitle;
+    const singleChannel = rows.find((row) => row.server === 'library-redis');
+    for (const row of rows.filter(({ server }) => server.startsWith('library'))) {
+      const { metrics } = row;
+      const name = `${where}, ${row.label}`;
+      if (scenario.topology.highest) {
+        add(
+          `${name}: publications/s >= 1.00x ${versus}`,
+          metrics.publicationsPerSecond.ratio,
+          (v) => v >= 1,
+        );
+      }
+      if (scenario.topology.followedOn === 'everywhere') {
+        add(`${name}: p50 <= 1.00x ${versus}`, metrics.p50Ms.ratio, (v) => v <= 1);
+        add(`${name}: p99 <= 1.00x ${versus}`, metrics.p99Ms.ratio, (v) => v <= 1);
+      } else if (row !== singleChannel && singleChannel) {
+        add(
+          `${name}: CPU per instance <= 1/3 of the one-channel RedisBroker`,
+          metrics.instanceCpuShare.median / singleChannel.metrics.instanceCpuShare.median,
+          (v) => v <= 1 / 3,
+        );
+      }
+    }
+  }
+}
+
+function checkTargets(summary, scenarios) {
   const targets = [];
   const ratioOf = (scenario, server, key) =>
     summary[scenario]?.find((row) => row.server === server)?.metrics[key]?.ratio;
@@ -127,6 +191,7 @@ function checkTargets(summary) {
       (v) => v >= 2,
     );
   }
+  checkScaleTargets(summary, scenarios, add);
   return targets;
 }
 
@@ -134,7 +199,7 @@ function checkTargets(summary) {
 export function summarize(report) {
   const summary = {};
   for (const scenario of report.scenarios) summary[scenario.id] = rowsOf(report, scenario);
-  summary.targets = checkTargets(summary);
+  summary.targets = checkTargets(summary, report.scenarios);
   return summary;
 }
 
@@ -164,7 +229,8 @@ export function renderMarkdown(report) {
     const header = ['server'];
     for (const metric of metrics) {
       header.push(metric.title);
-      if (metric.ratio) header.push('min–max', '× raw ws');
+      if (metric.ratio && metric.range !== false) header.push('min–max');
+      if (metric.ratio) header.push(`× ${scenario.baselineTitle ?? 'raw ws'}`);
     }
     if (scenario.kind === 'fanOut') header.push('× its plain loop');
     lines.push(
@@ -178,10 +244,10 @@ export function renderMarkdown(report) {
       for (const metric of metrics) {
         const value = row.metrics[metric.key];
         cells.push(format(value.median, metric));
-        if (metric.ratio) {
+        if (metric.ratio && metric.range !== false) {
           cells.push(`${format(value.min, metric)}–${format(value.max, metric)}`);
-          cells.push(format(value.ratio, { digits: 2 }));
         }
+        if (metric.ratio) cells.push(format(value.ratio, { digits: 2 }));
       }
       if (scenario.kind === 'fanOut') cells.push(format(row.versusLoop, { digits: 2 }));
       lines.push(`| ${cells.join(' | ')} |`);

@@ -1,7 +1,12 @@
-// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory] [--no-build] [--no-pin] [--profile] [--out DIR]`
+// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale] [--no-build] [--no-pin] [--profile]
+//   [--out DIR] [--history JSON] [--variant JSON ...]`
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
 // A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
+// The scale-out scenarios (scale/scale.mjs) run N instances per server on a Redis of their own,
+// with ratios to socket.io. `--history '{"default":{"size":1000}}'` adds a row of this library with
+// `WsModule.forRoot({ history })`; `--variant '{"id","label","ws","broker","topologies"}'` adds any
+// other library configuration (see addLibraryVariant).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -10,6 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChildProcessPeer } from './ipc.mjs';
 import { median, renderMarkdown, summarize } from './report.mjs';
+import {
+  addLibraryVariant,
+  measureScale,
+  SCALE_FULL,
+  SCALE_QUICK,
+  SCALE_SERVERS,
+  scaleScenarios,
+} from './scale/scale.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -23,6 +36,8 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: join(here, 'results') },
+    history: { type: 'string' },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -81,6 +96,29 @@ const QUICK = {
 };
 const config = structuredClone(flags.quick ? QUICK : FULL);
 if (flags.rounds) config.rounds = Number(flags.rounds);
+config.scale = structuredClone(flags.quick ? SCALE_QUICK : SCALE_FULL);
+
+/** Library variants from the command line, per scale-out topology (`everywhere`, `oneInstance`). */
+function libraryVariants() {
+  const variants = { everywhere: [], oneInstance: [] };
+  if (flags.history) {
+    variants.everywhere.push(
+      addLibraryVariant({
+        id: 'library-redis-history',
+        label: 'nestjs-ws-routes, RedisBroker, with history',
+        ws: { history: JSON.parse(flags.history) },
+      }),
+    );
+  }
+  for (const text of flags.variant) {
+    const variant = JSON.parse(text);
+    const id = addLibraryVariant(variant);
+    for (const topology of variant.topologies ?? ['everywhere', 'oneInstance']) {
+      variants[topology].push(id);
+    }
+  }
+  return variants;
+}
 
 const SCENARIOS = [
   {
@@ -121,9 +159,12 @@ const SCENARIOS = [
     servers: ['library-express', 'library-fastify', 'raw-ws', 'nest-ws'],
     title: `Fan-out: one 32 B text message to ${config.fanOut.connections} connections`,
   },
+  ...scaleScenarios(config.scale, libraryVariants()),
 ];
 const only = flags.only?.split(',');
-const scenarios = SCENARIOS.filter((scenario) => !only || only.includes(scenario.id));
+const scenarios = SCENARIOS.filter(
+  (scenario) => !only || only.includes(scenario.id) || only.includes(scenario.kind),
+);
 
 function shell(command) {
   return spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.trim();
@@ -171,6 +212,7 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 /** One server against one load generator, fresh processes, one scenario: its metrics. */
 async function measure(scenario, serverId) {
+  if (scenario.kind === 'scale') return measureScale(scenario, serverId, config.scale, prefix);
   const server = startServer(serverId, scenario.id);
   const load = startLoad();
   try {
@@ -282,6 +324,11 @@ function machine() {
   };
 }
 
+/** What the report keeps of a scenario (the scale-out ones add their baseline and topology). */
+function scenarioInReport({ id, kind, title, servers, baseline, baselineTitle, topology }) {
+  return { id, kind, title, servers, baseline, baselineTitle, topology };
+}
+
 async function main() {
   const started = Date.now();
   if (!flags['no-build']) {
@@ -317,8 +364,10 @@ async function main() {
     machine: machine(),
     mode: flags.quick ? 'quick' : 'full',
     config,
-    servers: Object.fromEntries(Object.entries(SERVERS).map(([id, s]) => [id, s.label])),
-    scenarios: scenarios.map(({ id, kind, title, servers }) => ({ id, kind, title, servers })),
+    servers: Object.fromEntries(
+      Object.entries({ ...SERVERS, ...SCALE_SERVERS }).map(([id, s]) => [id, s.label]),
+    ),
+    scenarios: scenarios.map(scenarioInReport),
     samples,
     durationSeconds: Math.round((Date.now() - started) / 1000),
   };

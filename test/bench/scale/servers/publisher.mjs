@@ -1,0 +1,52 @@
+// What every scale-out bench instance answers over IPC: its CPU time, and a publisher that publishes
+// at a fixed rate, round-robin over the topics it is given, each payload stamped with the
+// monotonic time of its publish call (one clock for every process of the machine).
+import { announceReady, answerRequests, monotonicNs } from '../../ipc.mjs';
+
+/** `mark:<ns>;` then padding up to `size` bytes; the client finds the stamp by its mark. */
+export function stampedPayload(mark, size) {
+  const head = `${mark}:${monotonicNs()};`;
+  return head.length >= size ? head : head + 'x'.repeat(size - head.length);
+}
+
+/**
+ * Publishes `rate` publications/s for `durationMs`, starting at topic `first` and going round the
+ * list. Open loop: a late timer publishes what is due at once. Answers how many went to each topic.
+ */
+function runPublisher(publish, { rate, durationMs, topics, first = 0, size, mark }) {
+  const perTopic = Array.from(topics, () => 0);
+  let next = first;
+  let done = 0;
+  const startNs = monotonicNs();
+  return new Promise((resolve) => {
+    const tick = () => {
+      const elapsedMs = (monotonicNs() - startNs) / 1e6;
+      const due = Math.floor((Math.min(elapsedMs, durationMs) * rate) / 1000);
+      for (; done < due; done++) {
+        const index = next++ % topics.length;
+        publish(topics[index], stampedPayload(mark, size));
+        perTopic[index]++;
+      }
+      if (elapsedMs < durationMs) setTimeout(tick, 5);
+      else resolve({ published: done, perTopic, startNs, endNs: monotonicNs() });
+    };
+    tick();
+  });
+}
+
+/**
+ * Serves the orchestrator: `cpu`, `publish` (see runPublisher), `stats` (what the server can say
+ * about its broker, or null) and `exit`.
+ */
+export function servePublisher({ port, publish, stats, close }) {
+  answerRequests({
+    cpu: () => process.cpuUsage(),
+    publish: (request) => runPublisher(publish, request),
+    stats: () => stats?.() ?? null,
+    exit: async () => {
+      await close?.();
+      process.exit(0);
+    },
+  });
+  announceReady({ port, pid: process.pid });
+}
