@@ -3,6 +3,7 @@ import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
+import type { PresenceEvent, PresenceInfo } from '../presence/presence.interface.js';
 import type { Route } from '../routing/route.js';
 import {
   closeReasonTooLongMessage,
@@ -101,6 +102,11 @@ export abstract class WebSocketHandler {
    * reader, or refused by `backpressure: 'drop'`): the moment to send again.
    */
   onDrain?(): unknown;
+  /**
+   * Called with each change of the presence of a topic this connection subscribed to or joined
+   * the presence of: `{ topic, joins, leaves }`, from every instance, this connection's own included.
+   */
+  onPresence?(event: PresenceEvent): unknown;
 
   /** The query string of the upgrade request. */
   get query(): URLSearchParams {
@@ -224,6 +230,22 @@ export abstract class WebSocketHandler {
   /** Leaves `topic`. */
   unsubscribe(topic: string): void {
     this[kRoute].lifecycle.registry.unsubscribe(this, topic);
+  }
+
+  /**
+   * Joins `topic`'s presence with `info`, a small JSON-serialisable object (e.g. `{ name }`),
+   * cluster-wide with `RedisPresence`; joining again replaces the info. The connection leaves
+   * when it closes. Resolves once recorded (at once while Redis is away: recorded when it is
+   * back); rejects with a `TypeError` when `info` is not a JSON-serialisable object.
+   * After Phoenix Presence's `track` and Centrifugo's presence `info`.
+   */
+  joinPresence(topic: string, info: PresenceInfo = {}): Promise<void> {
+    return this[kRoute].lifecycle.registry.joinPresence(this, topic, info);
+  }
+
+  /** Leaves `topic`'s presence (announced as a leave); nothing if it had not joined. */
+  leavePresence(topic: string): Promise<void> {
+    return this[kRoute].lifecycle.registry.leavePresence(this, topic);
   }
 
   /**
