@@ -60,7 +60,7 @@ export class PresenceTracker {
   /** A connection closed: it leaves every topic it joined (the stores never reject a leave). */
   leaveAll(handler: WebSocketHandler): void {
     const topics = this.joined.get(handler);
-    if (topics) for (const topic of [...topics]) void this.leave(handler, topic);
+    if (topics) for (const topic of topics) void this.leave(handler, topic);
   }
 
   list(topic: string): Promise<PresenceMember[]> {

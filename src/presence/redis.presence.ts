@@ -27,9 +27,9 @@ export interface RedisPresenceOptions {
   prefix?: string;
   /**
    * How often each instance records its members again (ms). A member's entry expires 1.5 periods
-   * after it was last recorded, and every instance removes expired entries every half period, so
-   * the members of an instance that died are out of `list()` within 1.5 periods and reported as
-   * leaves within 2. Default 10000.
+   * after it was last recorded, and every instance removes expired entries every quarter period,
+   * so the members of an instance that died are out of `list()` within 1.5 periods and reported
+   * as leaves within 1.75 (documented: within 2). Default 10000.
    */
   heartbeatMs?: number;
   /** More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. */
@@ -128,7 +128,7 @@ export class RedisPresence implements WebSocketPresence {
     subscriber.on('close', () => (this.subscribed = false));
     this.timers = [
       setInterval(() => this.reassertAll(), this.heartbeatMs),
-      setInterval(() => this.sweepAll(), this.heartbeatMs / 2),
+      setInterval(() => this.sweepAll(), this.heartbeatMs / 4),
     ];
     for (const timer of this.timers) timer.unref();
     await waitAtMost(Promise.all([subscribedOnce, clientReady]), this.options.connectTimeoutMs);
@@ -169,7 +169,7 @@ export class RedisPresence implements WebSocketPresence {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     // The leaves of the connections that shutdown closed are on their way: let them arrive.
-    await Promise.allSettled([...this.pending]);
+    await Promise.allSettled(this.pending);
     const clients = [this.client, this.subscriber];
     this.client = this.subscriber = undefined;
     await Promise.all(clients.map(closeRedis));
