@@ -7,6 +7,8 @@ import { joinChat, type ChatClient } from './chat-client.js';
 
 const LISTENING = /Listening on http:\/\/[^:]+:(\d+)/;
 const skip = skipWithoutRedisServer;
+/** The instances' presence heartbeat: short, so that a dead instance's members go in seconds. */
+const HEARTBEAT_MS = 1000;
 
 type MembersMessage = Extract<ServerMessage, { type: 'members' }>;
 
@@ -33,7 +35,12 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       redis = await RedisProcess.start();
       for (let i = 0; i < 2; i++) {
-        const env = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url };
+        const env = {
+          PORT: '0',
+          HOST: '127.0.0.1',
+          REDIS_URL: redis.url,
+          PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
+        };
         const started = await startProcess('dist/sample/main.js', env, LISTENING);
         instances.push(started);
         ports.push(Number(started.match[1]));
@@ -94,6 +101,31 @@ describe.skipIf(skip)(
       expect(await instances[1].exited).toBe('SIGTERM');
       expect(await ada.next()).toMatchObject({ type: 'left', member: { name: 'Dave' } });
       const eve = await join(0, 'shutdown', 'Eve');
+      expect(await memberNames(eve)).toEqual(['Ada', 'Eve']);
+    });
+
+    it('announces the members of an instance killed with SIGKILL as left, within 2 heartbeats', async () => {
+      const env = {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        REDIS_URL: redis.url,
+        PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      };
+      const doomed = await startProcess('dist/sample/main.js', env, LISTENING);
+      instances.push(doomed);
+      ports.push(Number(doomed.match[1]));
+      const ada = await join(0, 'sigkill', 'Ada');
+      await ada.next();
+      const zed = await join(ports.length - 1, 'sigkill', 'Zed');
+      expect(await memberNames(zed)).toEqual(['Ada', 'Zed']);
+      expect(await ada.next()).toMatchObject({ type: 'joined', member: { name: 'Zed' } });
+
+      doomed.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      expect(await doomed.exited).toBe('SIGKILL');
+      expect(await ada.next()).toMatchObject({ type: 'left', member: { name: 'Zed' } });
+      expect(Date.now() - killedAt).toBeLessThanOrEqual(2 * HEARTBEAT_MS);
+      const eve = await join(0, 'sigkill', 'Eve');
       expect(await memberNames(eve)).toEqual(['Ada', 'Eve']);
     });
 
