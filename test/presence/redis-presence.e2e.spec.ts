@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceMember } from '../../src/index.js';
 import { connectWebSocket, type WebSocketTestClient } from '../../src/testing/index.js';
-import { startProcess, type RunningProcess } from '../support/process.js';
+import { startInstance, type RunningProcess } from '../support/process.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
-const LISTENING = /Listening on http:\/\/[^:]+:(\d+)/;
 const skip = skipWithoutRedisServer;
 /** The instances' `heartbeatMs`: short, so that the bounds are measured in seconds. */
 const HEARTBEAT_MS = 1000;
@@ -65,16 +64,11 @@ describe.skipIf(skip)(
 
     beforeAll(async () => {
       redis = await RedisProcess.start();
+      const env = { REDIS_URL: redis.url, PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS) };
       for (let i = 0; i < 3; i++) {
-        const env = {
-          PORT: '0',
-          HOST: '127.0.0.1',
-          REDIS_URL: redis.url,
-          PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-        };
-        const started = await startProcess('dist/sample/examples/presence/main.js', env, LISTENING);
+        const started = await startInstance('dist/sample/examples/presence/main.js', env);
         instances.push(started);
-        ports.push(Number(started.match[1]));
+        ports.push(started.port);
       }
     });
 
@@ -134,7 +128,8 @@ describe.skipIf(skip)(
 
     it('drops the members of an instance killed with SIGKILL within 2 heartbeat periods', async () => {
       const watcher = clients[0];
-      const doomed = [await online(2, 'doomed1'), await online(2, 'doomed2')];
+      await online(2, 'doomed1');
+      await online(2, 'doomed2');
       const before = (await listed(ports[0]))!;
       await converged(ports, before);
       const alive = before.filter(

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closed } from '../support/app.js';
 import type { ServerMessage } from '../../sample/chat/chat.protocol.js';
-import { startProcess, type RunningProcess } from '../support/process.js';
+import { startInstance, type RunningProcess } from '../support/process.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 import { joinChat, type ChatClient } from './chat-client.js';
 
-const LISTENING = /Listening on http:\/\/[^:]+:(\d+)/;
 const skip = skipWithoutRedisServer;
 /** The instances' presence heartbeat: short, so that a dead instance's members go in seconds. */
 const HEARTBEAT_MS = 1000;
@@ -32,19 +31,18 @@ describe.skipIf(skip)(
       return client;
     };
 
+    /** One more instance of the sample on the test's Redis. */
+    const startSample = async () => {
+      const env = { REDIS_URL: redis.url, PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+      const started = await startInstance('dist/sample/main.js', env);
+      instances.push(started);
+      ports.push(started.port);
+      return started;
+    };
+
     beforeAll(async () => {
       redis = await RedisProcess.start();
-      for (let i = 0; i < 2; i++) {
-        const env = {
-          PORT: '0',
-          HOST: '127.0.0.1',
-          REDIS_URL: redis.url,
-          PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-        };
-        const started = await startProcess('dist/sample/main.js', env, LISTENING);
-        instances.push(started);
-        ports.push(Number(started.match[1]));
-      }
+      for (let i = 0; i < 2; i++) await startSample();
     });
 
     afterAll(async () => {
@@ -105,15 +103,7 @@ describe.skipIf(skip)(
     });
 
     it('announces the members of an instance killed with SIGKILL as left, within 2 heartbeats', async () => {
-      const env = {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        REDIS_URL: redis.url,
-        PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS),
-      };
-      const doomed = await startProcess('dist/sample/main.js', env, LISTENING);
-      instances.push(doomed);
-      ports.push(Number(doomed.match[1]));
+      const doomed = await startSample();
       const ada = await join(0, 'sigkill', 'Ada');
       await ada.next();
       const zed = await join(ports.length - 1, 'sigkill', 'Zed');
