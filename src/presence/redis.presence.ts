@@ -54,8 +54,10 @@ const BATCH = 500;
  * - An instance that dies (SIGKILL, a lost machine) stops refreshing: its members are out of
  *   `list()` within 1.5 x `heartbeatMs` and announced as leaves within 2 x `heartbeatMs`.
  * - A Redis restart (empty) or an expiry while this instance was cut off: each instance records
- *   its live members again as soon as it reconnects, and at least every `heartbeatMs`; those that
- *   were missing are announced as joins.
+ *   its live members again shortly after it reconnects (a quarter period at most), and at least
+ *   every `heartbeatMs`; those that were missing are announced as joins. Like every Redis Pub/Sub
+ *   message, an announcement made while an instance is not subscribed is missed by it:
+ *   `list()` is the truth.
  * - While Redis is away, `join`/`leave` resolve at once (applied once it is back) and
  *   `list`/`count` reject with a clear error.
  *
@@ -117,7 +119,8 @@ export class RedisPresence implements WebSocketPresence {
     );
     const clientReady = new Promise<void>((resolve) =>
       client.on('ready', () => {
-        this.reassertAll();
+        // After an outage, give the other instances a moment to subscribe again and hear the joins.
+        if (this.lost) setTimeout(() => this.reassertAll(), retryCap).unref();
         resolve();
       }),
     );
