@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  WebSocketCloseCode,
   WebSocketCloseException,
   WebSocketRegistry,
   type PresenceEvent,
@@ -27,7 +28,10 @@ export class ChatRooms {
       return (await this.registry.presence(topicOf(room))).map(memberOf);
     } catch {
       // Redis is away: 1013 "try again later", and the page reconnects by itself.
-      throw new WebSocketCloseException(1013, 'chat rooms unavailable, try again later');
+      throw new WebSocketCloseException(
+        WebSocketCloseCode.TRY_AGAIN_LATER,
+        'chat rooms unavailable, try again later',
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
+import { WebSocketCloseCode } from '../connection/close-codes.js';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
 import type { PresenceEvent, PresenceInfo } from '../presence/presence.interface.js';
@@ -207,7 +208,7 @@ export abstract class WebSocketHandler {
    * Calling it again, or on a closed connection, does nothing. If the peer does not answer
    * within `closeTimeoutMs`, the socket is destroyed (`onClose` then gets 1006).
    */
-  close(code = 1000, reason = ''): void {
+  close(code: number = WebSocketCloseCode.NORMAL, reason = ''): void {
     assertSendableClose(code, reason);
     const socket = this[kSocket];
     // ws bounds the close handshake itself (its `closeTimeout` is the route's `closeTimeoutMs`).
@@ -291,7 +292,7 @@ export abstract class WebSocketHandler {
     const route = this[kRoute];
     route.counters.dropped++;
     if (route.options.backpressure === 'close') {
-      this.close(1008, 'backpressure limit');
+      this.close(WebSocketCloseCode.POLICY_VIOLATION, 'backpressure limit');
     } else if (this.onDrain !== undefined) {
       this[kDrainPending] = true;
     }

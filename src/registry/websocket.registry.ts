@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
+import { WebSocketCloseCode } from '../connection/close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import { kTopics } from '../handler/handler.symbols.js';
 import type {
@@ -243,7 +244,7 @@ export class WebSocketRegistry
    * Closes every open connection with `code` (default 1001 "going away") after what each has
    * queued, and resolves once all have closed; each connection's `closeTimeoutMs` bounds the wait.
    */
-  closeAll(code = 1001, reason = ''): Promise<void> {
+  closeAll(code: number = WebSocketCloseCode.GOING_AWAY, reason = ''): Promise<void> {
     for (const handler of this.handlers.values()) handler.close(code, reason);
     if (this.handlers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
