@@ -13,3 +13,6 @@ export const presenceRestoredMessage = (url: string, members: number) =>
 
 export const presenceEventMalformedMessage = (channel: string) =>
   `RedisPresence ignored a message on "${channel}" that is not a presence event`;
+
+export const presenceHeartbeatInvalidMessage = (heartbeatMs: unknown) =>
+  `RedisPresence: heartbeatMs must be a finite number >= 10 (got ${JSON.stringify(heartbeatMs) ?? String(heartbeatMs)})`;

@@ -46,7 +46,8 @@ return removed`;
 
 /**
  * Removes the expired members (in chunks: Lua's unpack is bounded) and announces their leaves,
- * then answers ARGV[3]: 'list' the members as JSON strings, else the count.
+ * then answers ARGV[3]: 'list' the members as one JSON array (one reply to parse, not one per
+ * member), else the count.
  */
 export const READ_SCRIPT = `${NOW}
 ${PUBLISH}
@@ -62,5 +63,5 @@ while true do
   end
 end
 announce({}, leaves)
-if ARGV[3] == 'list' then return redis.call('HVALS', KEYS[2]) end
+if ARGV[3] == 'list' then return '[' .. table.concat(redis.call('HVALS', KEYS[2]), ',') .. ']' end
 return redis.call('ZCARD', KEYS[1])`;

@@ -9,6 +9,7 @@ import type {
 } from './presence.interface.js';
 import {
   presenceEventMalformedMessage,
+  presenceHeartbeatInvalidMessage,
   presenceLostMessage,
   presenceRestoredMessage,
   presenceUnavailableMessage,
@@ -92,7 +93,9 @@ export class RedisPresence implements WebSocketPresence {
     this.prefix = options.prefix ?? 'nestjs-ws-routes';
     this.channel = `${this.prefix}:presence`;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
-    if (!(this.heartbeatMs >= 10)) throw new RangeError('RedisPresence: heartbeatMs must be >= 10');
+    if (!Number.isFinite(this.heartbeatMs) || this.heartbeatMs < 10) {
+      throw new RangeError(presenceHeartbeatInvalidMessage(options.heartbeatMs));
+    }
   }
 
   async start(emit: (event: PresenceEvent) => void): Promise<void> {
@@ -155,8 +158,7 @@ export class RedisPresence implements WebSocketPresence {
   }
 
   async list(topic: string): Promise<PresenceMember[]> {
-    const values = (await this.read(topic, 'list')) as string[];
-    return values.map((value) => JSON.parse(value) as PresenceMember);
+    return JSON.parse((await this.read(topic, 'list')) as string) as PresenceMember[];
   }
 
   async count(topic: string): Promise<number> {
@@ -211,7 +213,12 @@ export class RedisPresence implements WebSocketPresence {
     if (client?.status !== 'ready') {
       return Promise.reject(new Error(presenceUnavailableMessage(this.url)));
     }
-    return runScript(client, READ, this.keys(topic), [this.channel, JSON.stringify(topic), answer]);
+    const args = [this.channel, JSON.stringify(topic), answer];
+    return runScript(client, READ, this.keys(topic), args).catch((error: unknown) => {
+      // Lost while the command was on its way: say so the same way.
+      if (client.status === 'ready') throw error;
+      throw new Error(presenceUnavailableMessage(this.url), { cause: error });
+    });
   }
 
   private receive(text: string, emit: (event: PresenceEvent) => void): void {

@@ -27,6 +27,15 @@ const METRICS = {
     { key: 'deliveredPerSecond', title: 'delivered msgs/s', ratio: true },
     { key: 'sendMs', title: 'server send ms', digits: 2 },
   ],
+  presence: [
+    { key: 'joinUsPerOp', title: 'join µs/op', digits: 1 },
+    { key: 'joinCpuUsPerOp', title: 'join CPU µs/op', digits: 1 },
+    { key: 'leaveUsPerOp', title: 'leave µs/op', digits: 1 },
+    { key: 'leaveCpuUsPerOp', title: 'leave CPU µs/op', digits: 1 },
+    { key: 'listP50Ms', title: 'list p50 ms', digits: 3 },
+    { key: 'listP99Ms', title: 'list p99 ms', digits: 3 },
+    { key: 'countUs', title: 'count µs', digits: 1 },
+  ],
 };
 
 /** The median of `values`. */

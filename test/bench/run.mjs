@@ -56,6 +56,16 @@ const SERVERS = {
     label: 'nestjs-ws-routes, Fastify, 1 async guard',
   },
   'raw-ws-guard': { script: 'raw-ws.mjs', args: ['guard'], label: 'raw ws, 1 async check' },
+  'presence-in-process': {
+    script: 'presence.mjs',
+    args: ['in-process'],
+    label: 'InProcessPresence',
+  },
+  'presence-redis': {
+    script: 'presence.mjs',
+    args: ['redis'],
+    label: 'RedisPresence, local redis-server',
+  },
 };
 const ECHO_SERVERS = [
   'library-express',
@@ -71,6 +81,7 @@ const FULL = {
   storm: { total: 5000, parallel: 50 },
   memory: { connections: 10_000 },
   fanOut: { connections: 10_000, repeats: 20 },
+  presence: { operations: 10_000, members: 10_000, reads: 200 },
 };
 const QUICK = {
   rounds: 1,
@@ -78,6 +89,7 @@ const QUICK = {
   storm: { total: 500, parallel: 50 },
   memory: { connections: 1000 },
   fanOut: { connections: 1000, repeats: 2 },
+  presence: { operations: 1000, members: 1000, reads: 20 },
 };
 const config = structuredClone(flags.quick ? QUICK : FULL);
 if (flags.rounds) config.rounds = Number(flags.rounds);
@@ -120,6 +132,12 @@ const SCENARIOS = [
     kind: 'fanOut',
     servers: ['library-express', 'library-fastify', 'raw-ws', 'nest-ws'],
     title: `Fan-out: one 32 B text message to ${config.fanOut.connections} connections`,
+  },
+  {
+    id: 'presence',
+    kind: 'presence',
+    servers: ['presence-in-process', 'presence-redis'],
+    title: `Presence: ${config.presence.operations} joins then leaves (100 in flight); list() and count() of one topic at ${config.presence.members} members`,
   },
 ];
 const only = flags.only?.split(',');
@@ -185,6 +203,8 @@ async function measure(scenario, serverId) {
         return await measureMemory(server, load, target);
       case 'fanOut':
         return await measureFanOut(server, load, target, serverId);
+      case 'presence':
+        return await server.request('presence', config.presence);
     }
     throw new Error(`unknown scenario kind ${scenario.kind}`);
   } finally {

@@ -35,6 +35,7 @@ describe('benchmark, quick mode', () => {
       '### Handshake storm with one async guard',
       '### Memory per idle connection',
       '### Fan-out: one 32 B text message',
+      '### Presence: ',
       '### Targets',
     ];
     for (const title of titles) expect(markdown).toContain(title);
