@@ -87,10 +87,8 @@ describe.skipIf(skip)(`RedisPresence on a real Redis${skip ? redisMissing : ''}`
     await raw.publish('store:presence', 'not json');
     await raw.publish('store:presence', '{"joins":[]}');
     raw.disconnect();
-    const warned = () =>
-      logger.entries.filter(
-        (entry) => entry.message === presenceEventMalformedMessage('store:presence'),
-      );
+    const malformed = presenceEventMalformedMessage('store:presence');
+    const warned = () => logger.entries.filter((entry) => entry.message === malformed);
     await expect.poll(() => warned().length).toBe(2);
     expect(events).toEqual([]);
   });
