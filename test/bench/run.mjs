@@ -89,7 +89,7 @@ const QUICK = {
   storm: { total: 500, parallel: 50 },
   memory: { connections: 1000 },
   fanOut: { connections: 1000, repeats: 2 },
-  presence: { operations: 1000, members: 1000, reads: 20 },
+  presence: { operations: 500, members: 1000, reads: 10 },
 };
 const config = structuredClone(flags.quick ? QUICK : FULL);
 if (flags.rounds) config.rounds = Number(flags.rounds);
@@ -190,6 +190,15 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 /** One server against one load generator, fresh processes, one scenario: its metrics. */
 async function measure(scenario, serverId) {
   const server = startServer(serverId, scenario.id);
+  if (scenario.kind === 'presence') {
+    // Measured inside the server process: no load generator.
+    try {
+      await server.ready();
+      return await server.request('presence', config.presence);
+    } finally {
+      await server.stop();
+    }
+  }
   const load = startLoad();
   try {
     const [{ port }] = await Promise.all([server.ready(), load.ready()]);
@@ -203,8 +212,6 @@ async function measure(scenario, serverId) {
         return await measureMemory(server, load, target);
       case 'fanOut':
         return await measureFanOut(server, load, target, serverId);
-      case 'presence':
-        return await server.request('presence', config.presence);
     }
     throw new Error(`unknown scenario kind ${scenario.kind}`);
   } finally {
