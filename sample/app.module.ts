@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RedisBroker, WsModule } from '../src/index.js';
+import { RedisBroker, RedisPresence, WsModule } from '../src/index.js';
 import { ChatModule } from './chat/chat.module.js';
 import { EchoController } from './echo/echo.controller.js';
 import { PageController } from './page/page.controller.js';
@@ -7,8 +7,10 @@ import { SecureEchoController } from './secure/secure-echo.controller.js';
 
 /** WS_PORT: the routes on a port of their own, with no HTTP server (main.ts); else on the HTTP server. */
 const wsPort = process.env.WS_PORT ? Number(process.env.WS_PORT) : undefined;
-/** REDIS_URL: instances on the same Redis share the chat's rooms; else each instance is on its own. */
+/** REDIS_URL: instances on the same Redis share the chat's rooms and members; else each is on its own. */
 const redisUrl = process.env.REDIS_URL;
+/** PRESENCE_HEARTBEAT_MS: how often each instance refreshes its chat members in Redis (default 10 s). */
+const heartbeatMs = Number(process.env.PRESENCE_HEARTBEAT_MS ?? 10_000);
 
 /** The reference sample: one app that shows every feature of nestjs-ws-routes. */
 @Module({
@@ -17,8 +19,11 @@ const redisUrl = process.env.REDIS_URL;
       port: wsPort,
       host: process.env.HOST,
       broker: redisUrl ? new RedisBroker({ url: redisUrl, channel: 'sample-chat' }) : undefined,
+      presence: redisUrl
+        ? new RedisPresence({ url: redisUrl, prefix: 'sample-chat', heartbeatMs })
+        : undefined,
     }),
-    ChatModule.forRoot({ redisUrl }),
+    ChatModule,
   ],
   controllers: [PageController, EchoController, SecureEchoController],
 })

@@ -28,6 +28,15 @@ export type {
 export { InProcessBroker } from './broker/in-process.broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
 export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
+export type {
+  WebSocketPresence,
+  PresenceMember,
+  PresenceInfo,
+  PresenceEvent,
+  PresenceStats,
+} from './presence/presence.interface.js';
+export { InProcessPresence } from './presence/in-process.presence.js';
+export { RedisPresence, type RedisPresenceOptions } from './presence/redis.presence.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
 export type { WsServerOptions } from './interfaces/ws-server-options.interface.js';
 export { WsServer } from './server/ws-server.js';
@@ -41,6 +50,7 @@ export type {
   OriginPredicate,
   ProtocolSelector,
 } from './interfaces/websocket-route-options.interface.js';
+export { WebSocketCloseCode, isReconnectCloseCode } from './connection/close-codes.js';
 export { WebSocketCloseException } from './errors/websocket-close.exception.js';
 export { WebSocketClosedError } from './errors/websocket-closed.error.js';
 export { InvalidCloseCodeError } from './errors/invalid-close-code.error.js';

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { Server } from 'node:http';
+import { WebSocketCloseCode } from './connection/close-codes.js';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
 import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
@@ -112,7 +113,7 @@ export class WsHost
 
   async beforeApplicationShutdown(): Promise<void> {
     this.dispatcher?.stopAccepting();
-    await this.lifecycle.closeAll(1001, 'server shutting down');
+    await this.lifecycle.closeAll(WebSocketCloseCode.GOING_AWAY, 'server shutting down');
     if (this.standalone) await closeServer(this.standalone);
   }
 

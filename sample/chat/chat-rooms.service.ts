@@ -1,35 +1,57 @@
 import { Injectable } from '@nestjs/common';
-import { WebSocketRegistry, type WebSocketHandler } from '../../src/index.js';
+import {
+  WebSocketCloseCode,
+  WebSocketCloseException,
+  WebSocketRegistry,
+  type PresenceEvent,
+  type PresenceMember,
+  type WebSocketHandler,
+} from '../../src/index.js';
 import type { Member, ServerMessage } from './chat.protocol.js';
-import { RoomMembers } from './room-members.js';
 
 /**
  * Who is in which room. A room is a topic of the registry (`chat:<room>`): joining subscribes the
- * connection, and every announcement is one `registry.publish()` to the room, which a broker
- * carries to every instance. A connection leaves its topics by itself when it closes; the member
- * list is kept by `RoomMembers` (in memory, or in Redis when instances share rooms).
+ * connection and joins the topic's presence with the member's name, and every message is one
+ * `registry.publish()` to the room, which a broker carries to every instance. The member list is
+ * the library's presence (shared through Redis with `RedisPresence`); a connection leaves its
+ * topics and its presence by itself when it closes, and the handlers of the room hear it.
  */
 @Injectable()
 export class ChatRooms {
-  constructor(
-    private readonly registry: WebSocketRegistry,
-    private readonly members: RoomMembers,
-  ) {}
+  constructor(private readonly registry: WebSocketRegistry) {}
 
-  /** Adds `member` to `room`, tells the others, and returns everyone now in the room. */
+  /** Adds `member` to `room` and returns everyone now in the room, on every instance. */
   async join(handler: WebSocketHandler, room: string, member: Member): Promise<Member[]> {
-    const members = await this.members.add(room, member);
-    // Closed while Redis answered: its onClose removes it, so announce nothing.
-    if (!handler.isOpen) return members;
     handler.subscribe(topicOf(room)); // chat:<room>
-    this.publish(room, { type: 'joined', member, at: Date.now() }, handler);
-    return members;
+    await handler.joinPresence(topicOf(room), { name: member.name });
+    try {
+      return (await this.registry.presence(topicOf(room))).map(memberOf);
+    } catch {
+      // Redis is away: 1013 "try again later", and the page reconnects by itself.
+      throw new WebSocketCloseException(
+        WebSocketCloseCode.TRY_AGAIN_LATER,
+        'chat rooms unavailable, try again later',
+      );
+    }
   }
 
-  /** Removes `member` from `room` and tells the others. */
-  async leave(room: string, member: Member): Promise<void> {
-    if (!(await this.members.remove(room, member))) return;
-    this.publish(room, { type: 'left', member, at: Date.now() });
+  /**
+   * The `joined` and `left` notices of a presence change, for `me` (never about itself). With
+   * `listed`, the members `me` was sent: a join already listed, or a leave of someone not listed,
+   * is no news.
+   */
+  notices(event: PresenceEvent, me: Member, listed?: ReadonlySet<string>): ServerMessage[] {
+    const at = Date.now();
+    const notices: ServerMessage[] = [];
+    for (const joined of event.joins) {
+      if (joined.clientId === me.id || listed?.has(joined.clientId)) continue;
+      notices.push({ type: 'joined', member: memberOf(joined), at });
+    }
+    for (const left of event.leaves) {
+      if (left.clientId === me.id || (listed && !listed.has(left.clientId))) continue;
+      notices.push({ type: 'left', member: memberOf(left), at });
+    }
+    return notices;
   }
 
   /** Sends `text` from `from` to everyone in `room`, the sender included (it confirms the order). */
@@ -37,12 +59,16 @@ export class ChatRooms {
     this.publish(room, { type: 'said', from, text, at: Date.now() });
   }
 
-  private publish(room: string, message: ServerMessage, except?: WebSocketHandler): void {
+  private publish(room: string, message: ServerMessage): void {
     // Serialised once for the whole room.
-    this.registry.publish(topicOf(room), JSON.stringify(message), { except });
+    this.registry.publish(topicOf(room), JSON.stringify(message));
   }
 }
 
 function topicOf(room: string): string {
   return `chat:${room}`;
+}
+
+function memberOf({ clientId, info }: PresenceMember): Member {
+  return { id: clientId, name: String(info.name) };
 }

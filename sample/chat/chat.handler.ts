@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { WebSocketHandler, type WebSocketMessage } from '../../src/index.js';
+import { WebSocketHandler, type PresenceEvent, type WebSocketMessage } from '../../src/index.js';
 import { ChatRooms } from './chat-rooms.service.js';
 import {
   chatError,
@@ -27,6 +27,8 @@ export class ChatHandler extends WebSocketHandler {
   private room!: string;
   private member!: Member;
   private bucket!: TokenBucket;
+  /** Presence changes that came before the member list was sent; undefined once it was. */
+  private early: PresenceEvent[] | undefined = [];
 
   constructor(
     private readonly rooms: ChatRooms,
@@ -42,6 +44,15 @@ export class ChatHandler extends WebSocketHandler {
     this.bucket = this.limiter.createBucket();
     const members = await this.rooms.join(this, this.room, this.member);
     this.sendMessage({ type: 'members', room: this.room, you: this.member, members });
+    const listed = new Set(members.map((member) => member.id));
+    for (const event of this.early ?? []) this.tell(event, listed);
+    this.early = undefined;
+  }
+
+  /** Someone joined or left the room, on any instance: `members` is always the first message. */
+  override onPresence(event: PresenceEvent): void {
+    if (this.early) this.early.push(event);
+    else this.tell(event);
   }
 
   override onMessage(data: WebSocketMessage): void {
@@ -54,9 +65,8 @@ export class ChatHandler extends WebSocketHandler {
     else this.rooms.say(this.room, this.member, message.text);
   }
 
-  override async onClose(): Promise<void> {
-    // Set in onOpen; a connection that failed before it never joined.
-    if (this.member) await this.rooms.leave(this.room, this.member);
+  private tell(event: PresenceEvent, listed?: ReadonlySet<string>): void {
+    for (const notice of this.rooms.notices(event, this.member, listed)) this.sendMessage(notice);
   }
 
   private sendMessage(message: ServerMessage): void {

@@ -19,6 +19,7 @@ import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-ha
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
+import { WebSocketCloseCode } from './close-codes.js';
 import { Heartbeat } from './heartbeat.js';
 
 /** The handler of a `ws` socket, set once when the connection opens. */
@@ -139,7 +140,7 @@ export class ConnectionLifecycle {
   /** Logs an unhandled error with the route and connection, and closes with 1011. */
   private fail(handler: WebSocketHandler, error: unknown): void {
     this.logger.error(handlerFailedMessage(handler.path, handler.id), stackOf(error));
-    if (handler.isOpen) handler.close(1011, 'Internal error');
+    if (handler.isOpen) handler.close(WebSocketCloseCode.INTERNAL_ERROR, 'Internal error');
   }
 
   /** Shutdown: closes every connection with 1001 and waits (bounded by `closeTimeoutMs`) until all have closed. */

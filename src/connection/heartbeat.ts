@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import { kAlive, kIdleTicks, kSocket } from '../handler/handler.symbols.js';
+import { WebSocketCloseCode } from './close-codes.js';
 
 /** Idle checks per `idleTimeoutMs`: a connection closes between 1 and 1.25 timeouts after its last message. */
 const IDLE_CHECKS_PER_TIMEOUT = 4;
@@ -107,5 +108,6 @@ function beat(handler: WebSocketHandler): void {
 }
 
 function closeIfIdle(handler: WebSocketHandler, ticks: number): void {
-  if (++handler[kIdleTicks] > ticks && handler.isOpen) handler.close(1001, 'idle timeout');
+  if (++handler[kIdleTicks] > ticks && handler.isOpen)
+    handler.close(WebSocketCloseCode.GOING_AWAY, 'idle timeout');
 }

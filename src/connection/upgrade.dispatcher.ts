@@ -13,6 +13,7 @@ import {
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { malformedParamMessage, shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
+import { WebSocketCloseCode } from './close-codes.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -145,7 +146,7 @@ export class UpgradeDispatcher {
       } catch (error) {
         // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
         this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
-        webSocket.close(1011, 'Internal error');
+        webSocket.close(WebSocketCloseCode.INTERNAL_ERROR, 'Internal error');
       }
     });
   }

@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
+import { WebSocketCloseCode } from '../connection/close-codes.js';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
+import type { PresenceEvent, PresenceInfo } from '../presence/presence.interface.js';
 import type { Route } from '../routing/route.js';
 import {
   closeReasonTooLongMessage,
@@ -101,6 +103,11 @@ export abstract class WebSocketHandler {
    * reader, or refused by `backpressure: 'drop'`): the moment to send again.
    */
   onDrain?(): unknown;
+  /**
+   * Called with each change of the presence of a topic this connection subscribed to or joined
+   * the presence of: `{ topic, joins, leaves }`, from every instance, this connection's own included.
+   */
+  onPresence?(event: PresenceEvent): unknown;
 
   /** The query string of the upgrade request. */
   get query(): URLSearchParams {
@@ -204,7 +211,7 @@ export abstract class WebSocketHandler {
    * Calling it again, or on a closed connection, does nothing. If the peer does not answer
    * within `closeTimeoutMs`, the socket is destroyed (`onClose` then gets 1006).
    */
-  close(code = 1000, reason = ''): void {
+  close(code: number = WebSocketCloseCode.NORMAL, reason = ''): void {
     assertSendableClose(code, reason);
     const socket = this[kSocket];
     // ws bounds the close handshake itself (its `closeTimeout` is the route's `closeTimeoutMs`).
@@ -227,6 +234,22 @@ export abstract class WebSocketHandler {
   /** Leaves `topic`; does nothing if it is not subscribed (e.g. the connection has closed). */
   unsubscribe(topic: string): void {
     this[kRoute].lifecycle.registry.unsubscribe(this, topic);
+  }
+
+  /**
+   * Joins `topic`'s presence with `info`, a small JSON-serialisable object (e.g. `{ name }`),
+   * cluster-wide with `RedisPresence`; joining again replaces the info. The connection leaves
+   * when it closes. Resolves once recorded (at once while Redis is away: recorded when it is
+   * back); rejects with a `TypeError` when `info` is not a JSON-serialisable object.
+   * After Phoenix Presence's `track` and Centrifugo's presence `info`.
+   */
+  joinPresence(topic: string, info: PresenceInfo = {}): Promise<void> {
+    return this[kRoute].lifecycle.registry.joinPresence(this, topic, info);
+  }
+
+  /** Leaves `topic`'s presence (announced as a leave); nothing if it had not joined. */
+  leavePresence(topic: string): Promise<void> {
+    return this[kRoute].lifecycle.registry.leavePresence(this, topic);
   }
 
   /**
@@ -274,7 +297,7 @@ export abstract class WebSocketHandler {
     const route = this[kRoute];
     route.counters.dropped++;
     if (route.options.backpressure === 'close') {
-      this.close(1008, 'backpressure limit');
+      this.close(WebSocketCloseCode.POLICY_VIOLATION, 'backpressure limit');
     } else if (this.onDrain !== undefined) {
       this[kDrainPending] = true;
     }

@@ -1,4 +1,5 @@
 import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { WebSocketPresence } from '../presence/presence.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
 import type { WsServerOptions } from './ws-server-options.interface.js';
 
@@ -15,4 +16,10 @@ export interface WsModuleOptions extends WebSocketRouteOptions, WsServerOptions 
    * application, e.g. `new RedisBroker({ url })`. Default: in-process (this instance only).
    */
   broker?: WebSocketBroker;
+
+  /**
+   * Keeps the presence of topics (`handler.joinPresence()`, `registry.presence()`), e.g.
+   * `new RedisPresence({ url })` to share it between instances. Default: in-process.
+   */
+  presence?: WebSocketPresence;
 }

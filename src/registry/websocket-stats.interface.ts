@@ -1,4 +1,5 @@
 import type { BrokerStats } from '../broker/websocket-broker.interface.js';
+import type { PresenceStats } from '../presence/presence.interface.js';
 
 /** Traffic counters of a route, or of all routes together. */
 export interface WebSocketTrafficStats {
@@ -35,4 +36,6 @@ export interface WebSocketStats {
   rejectedHandshakes: Record<number, number>;
   /** The broker's counters (`name: 'in-process'` without one). */
   broker: BrokerStats;
+  /** The presence store's state and this instance's members (`name: 'in-process'` by default). */
+  presence: PresenceStats;
 }

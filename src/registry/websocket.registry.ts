@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
+import { WebSocketCloseCode } from '../connection/close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import { kTopics } from '../handler/handler.symbols.js';
 import type {
@@ -15,6 +16,13 @@ import type {
   WebSocketMessage,
 } from '../handler/websocket-handler.js';
 import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
+import { InProcessPresence } from '../presence/in-process.presence.js';
+import type {
+  PresenceEvent,
+  PresenceInfo,
+  PresenceMember,
+} from '../presence/presence.interface.js';
+import { PresenceTracker } from '../presence/presence.tracker.js';
 import { emptyCounters, type Route } from '../routing/route.js';
 import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
 import { fanOut } from './fan-out.js';
@@ -55,6 +63,8 @@ export interface WebSocketDisconnection extends WebSocketCloseEvent {
  * With a broker (`WsModule.forRoot({ broker })`), `publish()` and `broadcast()` also reach the
  * sockets of every other instance; everything else (`size`, `get`, iteration, `byPath`,
  * `filter`, `topics`, `subscriberCount`, `closeAll`, `stats`) is about this instance only.
+ * Presence (`presence()`, `presenceCount()`, `presence$`) is cluster-wide with a presence store
+ * that reaches the other instances (`WsModule.forRoot({ presence: new RedisPresence() })`).
  */
 @Injectable()
 export class WebSocketRegistry
@@ -70,18 +80,22 @@ export class WebSocketRegistry
   private readonly emptyWaiters: (() => void)[] = [];
   private opened?: Subject<WebSocketHandler>;
   private closed?: Subject<WebSocketDisconnection>;
+  private readonly presenceTracker: PresenceTracker;
 
   constructor(@Optional() @Inject(WS_MODULE_OPTIONS) options?: WsModuleOptions) {
     this.broker = options?.broker ?? new InProcessBroker();
     this.brokerReachesOthers = !(this.broker instanceof InProcessBroker);
+    this.presenceTracker = new PresenceTracker(options?.presence ?? new InProcessPresence());
   }
 
   async onModuleInit(): Promise<void> {
     await this.broker.start((message) => this.deliverFromBroker(message));
+    await this.presenceTracker.start((topic) => this.topicMembers.get(topic));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.broker.stop();
+    await this.presenceTracker.stop();
   }
 
   /** Number of open connections. */
@@ -162,6 +176,7 @@ export class WebSocketRegistry
       total,
       rejectedHandshakes: { ...this.statsSource?.rejections },
       broker: this.broker.stats(),
+      presence: this.presenceTracker.stats(),
     };
   }
 
@@ -173,6 +188,38 @@ export class WebSocketRegistry
   /** How many connections are subscribed to `topic`. */
   subscriberCount(topic: string): number {
     return this.topicMembers.get(topic)?.size ?? 0;
+  }
+
+  /**
+   * The members of `topic`'s presence on every instance (see `handler.joinPresence()`). Rejects
+   * while the presence store cannot be reached (`RedisPresence` without Redis).
+   */
+  presence(topic: string): Promise<PresenceMember[]> {
+    return this.presenceTracker.list(topic);
+  }
+
+  /** How many members `topic`'s presence has on every instance; rejects as `presence()` does. */
+  presenceCount(topic: string): Promise<number> {
+    return this.presenceTracker.count(topic);
+  }
+
+  /**
+   * Emits every change of every topic's presence, on every instance: `{ topic, joins, leaves }`
+   * (Phoenix's `presence_diff`). Handlers get the changes of their topics in `onPresence()`.
+   */
+  get presence$(): Observable<PresenceEvent> {
+    return this.presenceTracker.events$;
+  }
+
+  /** @internal use `handler.joinPresence(topic, info)`. */
+  async joinPresence(handler: WebSocketHandler, topic: string, info: PresenceInfo): Promise<void> {
+    if (!this.handlers.has(handler.id)) return;
+    await this.presenceTracker.join(handler, topic, info);
+  }
+
+  /** @internal use `handler.leavePresence(topic)`. */
+  leavePresence(handler: WebSocketHandler, topic: string): Promise<void> {
+    return this.presenceTracker.leave(handler, topic);
   }
 
   /** @internal use `handler.subscribe(topic)`. */
@@ -197,7 +244,7 @@ export class WebSocketRegistry
    * Closes every open connection with `code` (default 1001 "going away") after what each has
    * queued, and resolves once all have closed; each connection's `closeTimeoutMs` bounds the wait.
    */
-  closeAll(code = 1001, reason = ''): Promise<void> {
+  closeAll(code: number = WebSocketCloseCode.GOING_AWAY, reason = ''): Promise<void> {
     for (const handler of this.handlers.values()) handler.close(code, reason);
     if (this.handlers.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
@@ -242,6 +289,7 @@ export class WebSocketRegistry
     this.byRoute.get(handler.path)?.delete(handler);
     const topics = handler[kTopics];
     if (topics) for (const topic of topics) this.unsubscribe(handler, topic);
+    this.presenceTracker.leaveAll(handler);
     this.closed?.next({ handler, code, reason });
     if (this.handlers.size === 0 && this.emptyWaiters.length > 0) {
       for (const resolve of this.emptyWaiters.splice(0)) resolve();

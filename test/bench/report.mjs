@@ -56,6 +56,14 @@ const METRICS = {
     },
     { key: 'deliveredShare', title: 'delivered', percent: true },
     { key: 'clientsCpuShare', title: 'clients CPU', percent: true },
+  presence: [
+    { key: 'joinUsPerOp', title: 'join µs/op', digits: 1 },
+    { key: 'joinCpuUsPerOp', title: 'join CPU µs/op', digits: 1 },
+    { key: 'leaveUsPerOp', title: 'leave µs/op', digits: 1 },
+    { key: 'leaveCpuUsPerOp', title: 'leave CPU µs/op', digits: 1 },
+    { key: 'listP50Ms', title: 'list p50 ms', digits: 3 },
+    { key: 'listP99Ms', title: 'list p99 ms', digits: 3 },
+    { key: 'countUs', title: 'count µs', digits: 1 },
   ],
 };
 

@@ -71,6 +71,16 @@ const SERVERS = {
     label: 'nestjs-ws-routes, Fastify, 1 async guard',
   },
   'raw-ws-guard': { script: 'raw-ws.mjs', args: ['guard'], label: 'raw ws, 1 async check' },
+  'presence-in-process': {
+    script: 'presence.mjs',
+    args: ['in-process'],
+    label: 'InProcessPresence',
+  },
+  'presence-redis': {
+    script: 'presence.mjs',
+    args: ['redis'],
+    label: 'RedisPresence, local redis-server',
+  },
 };
 const ECHO_SERVERS = [
   'library-express',
@@ -86,6 +96,7 @@ const FULL = {
   storm: { total: 5000, parallel: 50 },
   memory: { connections: 10_000 },
   fanOut: { connections: 10_000, repeats: 20 },
+  presence: { operations: 10_000, members: 10_000, reads: 200 },
 };
 const QUICK = {
   rounds: 1,
@@ -93,6 +104,7 @@ const QUICK = {
   storm: { total: 500, parallel: 50 },
   memory: { connections: 1000 },
   fanOut: { connections: 1000, repeats: 2 },
+  presence: { operations: 500, members: 1000, reads: 10 },
 };
 const config = structuredClone(flags.quick ? QUICK : FULL);
 if (flags.rounds) config.rounds = Number(flags.rounds);
@@ -160,6 +172,12 @@ const SCENARIOS = [
     title: `Fan-out: one 32 B text message to ${config.fanOut.connections} connections`,
   },
   ...scaleScenarios(config.scale, libraryVariants()),
+  {
+    id: 'presence',
+    kind: 'presence',
+    servers: ['presence-in-process', 'presence-redis'],
+    title: `Presence: ${config.presence.operations} joins then leaves (100 in flight); list() and count() of one topic at ${config.presence.members} members`,
+  },
 ];
 const only = flags.only?.split(',');
 const scenarios = SCENARIOS.filter(
@@ -214,6 +232,15 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 async function measure(scenario, serverId) {
   if (scenario.kind === 'scale') return measureScale(scenario, serverId, config.scale, prefix);
   const server = startServer(serverId, scenario.id);
+  if (scenario.kind === 'presence') {
+    // Measured inside the server process: no load generator.
+    try {
+      await server.ready();
+      return await server.request('presence', config.presence);
+    } finally {
+      await server.stop();
+    }
+  }
   const load = startLoad();
   try {
     const [{ port }] = await Promise.all([server.ready(), load.ready()]);

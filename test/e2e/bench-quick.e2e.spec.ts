@@ -40,6 +40,7 @@ describe('benchmark, quick mode', () => {
       '### Scale-out: 4 instances on one Redis',
       '| × socket.io streams |',
       '| × socket.io sharded |',
+      '### Presence: ',
       '### Targets',
     ];
     for (const title of titles) expect(markdown).toContain(title);

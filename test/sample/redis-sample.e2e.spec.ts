@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closed } from '../support/app.js';
 import type { ServerMessage } from '../../sample/chat/chat.protocol.js';
-import { startProcess, type RunningProcess } from '../support/process.js';
+import { startInstance, type RunningProcess } from '../support/process.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 import { joinChat, type ChatClient } from './chat-client.js';
 
-const LISTENING = /Listening on http:\/\/[^:]+:(\d+)/;
 const skip = skipWithoutRedisServer;
+/** The instances' presence heartbeat: short, so that a dead instance's members go in seconds. */
+const HEARTBEAT_MS = 1000;
 
 type MembersMessage = Extract<ServerMessage, { type: 'members' }>;
 
@@ -30,14 +31,18 @@ describe.skipIf(skip)(
       return client;
     };
 
+    /** One more instance of the sample on the test's Redis. */
+    const startSample = async () => {
+      const env = { REDIS_URL: redis.url, PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+      const started = await startInstance('dist/sample/main.js', env);
+      instances.push(started);
+      ports.push(started.port);
+      return started;
+    };
+
     beforeAll(async () => {
       redis = await RedisProcess.start();
-      for (let i = 0; i < 2; i++) {
-        const env = { PORT: '0', HOST: '127.0.0.1', REDIS_URL: redis.url };
-        const started = await startProcess('dist/sample/main.js', env, LISTENING);
-        instances.push(started);
-        ports.push(Number(started.match[1]));
-      }
+      for (let i = 0; i < 2; i++) await startSample();
     });
 
     afterAll(async () => {
@@ -94,6 +99,23 @@ describe.skipIf(skip)(
       expect(await instances[1].exited).toBe('SIGTERM');
       expect(await ada.next()).toMatchObject({ type: 'left', member: { name: 'Dave' } });
       const eve = await join(0, 'shutdown', 'Eve');
+      expect(await memberNames(eve)).toEqual(['Ada', 'Eve']);
+    });
+
+    it('announces the members of an instance killed with SIGKILL as left, within 2 heartbeats', async () => {
+      const doomed = await startSample();
+      const ada = await join(0, 'sigkill', 'Ada');
+      await ada.next();
+      const zed = await join(ports.length - 1, 'sigkill', 'Zed');
+      expect(await memberNames(zed)).toEqual(['Ada', 'Zed']);
+      expect(await ada.next()).toMatchObject({ type: 'joined', member: { name: 'Zed' } });
+
+      doomed.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      expect(await doomed.exited).toBe('SIGKILL');
+      expect(await ada.next()).toMatchObject({ type: 'left', member: { name: 'Zed' } });
+      expect(Date.now() - killedAt).toBeLessThanOrEqual(2 * HEARTBEAT_MS);
+      const eve = await join(0, 'sigkill', 'Eve');
       expect(await memberNames(eve)).toEqual(['Ada', 'Eve']);
     });
 

@@ -52,3 +52,22 @@ export function startProcess(
     });
   });
 }
+
+/** What the sample and the examples print once listening (see sample/listen.ts). */
+const LISTENING_ON = /Listening on http:\/\/[^:]+:(\d+)/;
+
+/**
+ * A built app of the sample started as one more instance on 127.0.0.1, a free port, with `env`
+ * added (e.g. `REDIS_URL`); resolves once it listens, with its port.
+ */
+export async function startInstance(
+  script: string,
+  env: Record<string, string>,
+): Promise<RunningProcess & { port: number }> {
+  const started = await startProcess(
+    script,
+    { PORT: '0', HOST: '127.0.0.1', ...env },
+    LISTENING_ON,
+  );
+  return { ...started, port: Number(started.match[1]) };
+}

@@ -1,0 +1,18 @@
+/** Texts the presence stores throw or log; the README's "Errors you can hit" table explains them. */
+export const presenceInfoNotJsonMessage = (topic: string, cause: string) =>
+  `joinPresence("${topic}", info): info must be a JSON-serialisable object (${cause})`;
+
+export const presenceUnavailableMessage = (url: string) =>
+  `Presence is unavailable: Redis at ${url} is not reachable; try again once it is back`;
+
+export const presenceLostMessage = (url: string, cause: string) =>
+  `RedisPresence lost Redis at ${url} (${cause}); this instance's members are recorded again once it is back`;
+
+export const presenceRestoredMessage = (url: string, members: number) =>
+  `RedisPresence reconnected to Redis at ${url}; recorded this instance's ${members} member(s) again`;
+
+export const presenceEventMalformedMessage = (channel: string) =>
+  `RedisPresence ignored a message on "${channel}" that is not a presence event`;
+
+export const presenceHeartbeatInvalidMessage = (heartbeatMs: unknown) =>
+  `RedisPresence: heartbeatMs must be a finite number >= 10 (got ${JSON.stringify(heartbeatMs) ?? String(heartbeatMs)})`;

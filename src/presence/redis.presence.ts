@@ -1,0 +1,280 @@
+import { Logger } from '@nestjs/common';
+import type { Redis, RedisOptions } from 'ioredis';
+import { closeRedis, loadRedis, redisScript, runScript } from '../redis/ioredis.client.js';
+import type {
+  PresenceEvent,
+  PresenceMember,
+  PresenceStats,
+  WebSocketPresence,
+} from './presence.interface.js';
+import {
+  presenceEventMalformedMessage,
+  presenceHeartbeatInvalidMessage,
+  presenceLostMessage,
+  presenceRestoredMessage,
+  presenceUnavailableMessage,
+} from './presence.messages.js';
+import { JOIN_SCRIPT, LEAVE_SCRIPT, READ_SCRIPT } from './presence.scripts.js';
+
+/** Options of `new RedisPresence(options)`. */
+export interface RedisPresenceOptions {
+  /** The Redis server, e.g. `process.env.REDIS_URL`. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /**
+   * Start of every key and of the events channel; the instances of one application share it.
+   * Keys are `<prefix>:{<topic>}:presence` (sorted set) and `<prefix>:{<topic>}:presence:info`
+   * (hash), the channel `<prefix>:presence`. Default `'nestjs-ws-routes'`.
+   */
+  prefix?: string;
+  /**
+   * How often each instance records its members again (ms). A member's entry expires 1.5 periods
+   * after it was last recorded, and every instance removes expired entries every quarter period,
+   * so the members of an instance that died are out of `list()` within 1.5 periods and reported
+   * as leaves within 1.75 (documented: within 2). Default 10000.
+   */
+  heartbeatMs?: number;
+  /** More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. */
+  redisOptions?: Record<string, unknown>;
+  /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
+  connectTimeoutMs?: number;
+}
+
+const JOIN = redisScript(JOIN_SCRIPT);
+const LEAVE = redisScript(LEAVE_SCRIPT);
+const READ = redisScript(READ_SCRIPT);
+/** Members recorded per script call when re-asserting: bounds each call's arguments. */
+const BATCH = 500;
+
+/**
+ * Cluster-wide presence on one Redis, after Centrifugo: per topic a sorted set of client ids
+ * scored by expiry and a hash of members, refreshed by the instance that holds each connection
+ * every `heartbeatMs`, expired entries removed (and announced as leaves) by every instance that
+ * follows the topic. Joins and leaves travel on one Pub/Sub channel to every instance.
+ *
+ * - A connection that closes or leaves is removed at once and announced.
+ * - An instance that dies (SIGKILL, a lost machine) stops refreshing: its members are out of
+ *   `list()` within 1.5 x `heartbeatMs` and announced as leaves within 2 x `heartbeatMs`.
+ * - A Redis restart (empty) or an expiry while this instance was cut off: each instance records
+ *   its live members again shortly after it reconnects (a quarter period at most), and at least
+ *   every `heartbeatMs`; those that were missing are announced as joins. Like every Redis Pub/Sub
+ *   message, an announcement made while an instance is not subscribed is missed by it:
+ *   `list()` is the truth.
+ * - While Redis is away, `join`/`leave` resolve at once (applied once it is back) and
+ *   `list`/`count` reject with a clear error.
+ *
+ * Every key of a topic carries the topic as a Redis Cluster hash tag, so each script touches one slot.
+ * Needs the optional peer dependency `ioredis` (5.x or 6.x).
+ *
+ * @example
+ * ```ts
+ * WsModule.forRoot({ presence: new RedisPresence({ url: process.env.REDIS_URL }) })
+ * ```
+ */
+export class RedisPresence implements WebSocketPresence {
+  private readonly logger = new Logger('RedisPresence');
+  private readonly url: string;
+  private readonly prefix: string;
+  private readonly channel: string;
+  private readonly heartbeatMs: number;
+  /** This instance's members: topic -> client id -> member as JSON. */
+  private readonly own = new Map<string, Map<string, string>>();
+  /** Topics with members elsewhere, swept here too until they are empty. */
+  private readonly watched = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private client: Redis | undefined;
+  private subscriber: Redis | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private subscribed = false;
+  private ownMembers = 0;
+  private lost = false;
+
+  constructor(private readonly options: RedisPresenceOptions = {}) {
+    this.url = options.url ?? 'redis://127.0.0.1:6379';
+    this.prefix = options.prefix ?? 'nestjs-ws-routes';
+    this.channel = `${this.prefix}:presence`;
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    if (!Number.isFinite(this.heartbeatMs) || this.heartbeatMs < 10) {
+      throw new RangeError(presenceHeartbeatInvalidMessage(options.heartbeatMs));
+    }
+  }
+
+  async start(emit: (event: PresenceEvent) => void): Promise<void> {
+    const Redis = await loadRedis();
+    // Reconnect attempts stay well under a period, so a restarted Redis is found within one.
+    const retryCap = Math.min(2000, Math.max(50, this.heartbeatMs / 4));
+    const common: RedisOptions = {
+      retryStrategy: (attempt) => Math.min(attempt * 50, retryCap),
+      ...this.options.redisOptions,
+    };
+    // No offline queue: a command while disconnected fails now; the refresh applies it later.
+    const client = new Redis(this.url, { ...common, enableOfflineQueue: false });
+    const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
+    this.client = client;
+    this.subscriber = subscriber;
+    subscriber.on('message', (_channel: string, text: string) => this.receive(text, emit));
+    const subscribedOnce = new Promise<void>((resolve) =>
+      subscriber.on('ready', () => {
+        subscriber.subscribe(this.channel).then(() => {
+          this.subscribed = true;
+          resolve();
+        }, ignore);
+      }),
+    );
+    const clientReady = new Promise<void>((resolve) =>
+      client.on('ready', () => {
+        // After an outage, give the other instances a moment to subscribe again and hear the joins.
+        if (this.lost) setTimeout(() => this.reassertAll(), retryCap).unref();
+        resolve();
+      }),
+    );
+    for (const redis of [client, subscriber]) {
+      redis.on('error', (error: Error) => this.noteLost(error.message));
+      redis.on('close', () => this.noteLost('connection closed'));
+    }
+    subscriber.on('close', () => (this.subscribed = false));
+    this.timers = [
+      setInterval(() => this.reassertAll(), this.heartbeatMs),
+      setInterval(() => this.sweepAll(), this.heartbeatMs / 4),
+    ];
+    for (const timer of this.timers) timer.unref();
+    await waitAtMost(Promise.all([subscribedOnce, clientReady]), this.options.connectTimeoutMs);
+  }
+
+  join(topic: string, member: PresenceMember): Promise<void> {
+    let members = this.own.get(topic);
+    if (!members) this.own.set(topic, (members = new Map()));
+    if (!members.has(member.clientId)) this.ownMembers++;
+    const json = JSON.stringify(member);
+    members.set(member.clientId, json);
+    return this.write(JOIN, topic, [this.ttlMs, this.keyTtlMs, '1', member.clientId, json]);
+  }
+
+  leave(topic: string, clientId: string): Promise<void> {
+    const members = this.own.get(topic);
+    if (!members?.delete(clientId)) return Promise.resolve();
+    this.ownMembers--;
+    if (members.size === 0) this.own.delete(topic);
+    return this.write(LEAVE, topic, [clientId]);
+  }
+
+  async list(topic: string): Promise<PresenceMember[]> {
+    return JSON.parse((await this.read(topic, 'list')) as string) as PresenceMember[];
+  }
+
+  async count(topic: string): Promise<number> {
+    return (await this.read(topic, 'count')) as number;
+  }
+
+  stats(): PresenceStats {
+    const connected = this.subscribed && this.client?.status === 'ready';
+    return { name: 'redis', connected, members: this.ownMembers };
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    // The leaves of the connections that shutdown closed are on their way: let them arrive.
+    await Promise.allSettled(this.pending);
+    const clients = [this.client, this.subscriber];
+    this.client = this.subscriber = undefined;
+    await Promise.all(clients.map(closeRedis));
+  }
+
+  private get ttlMs(): number {
+    return Math.round(this.heartbeatMs * 1.5);
+  }
+
+  /** Keys of a topic nobody refreshes any more vanish by themselves. */
+  private get keyTtlMs(): number {
+    return this.ttlMs * 4;
+  }
+
+  private keys(topic: string): [string, string] {
+    const zset = `${this.prefix}:{${topic}}:presence`;
+    return [zset, `${zset}:info`];
+  }
+
+  /** A change: applied now if Redis is there, else by the next refresh (or expiry). */
+  private write(script: typeof JOIN, topic: string, args: (string | number)[]): Promise<void> {
+    const client = this.client;
+    if (client?.status !== 'ready') return Promise.resolve();
+    const done = runScript(client, script, this.keys(topic), [
+      this.channel,
+      JSON.stringify(topic),
+      ...args,
+    ]).then(ignore, ignore);
+    this.pending.add(done);
+    void done.then(() => this.pending.delete(done));
+    return done;
+  }
+
+  private read(topic: string, answer: 'list' | 'count'): Promise<unknown> {
+    const client = this.client;
+    if (client?.status !== 'ready') {
+      return Promise.reject(new Error(presenceUnavailableMessage(this.url)));
+    }
+    const args = [this.channel, JSON.stringify(topic), answer];
+    return runScript(client, READ, this.keys(topic), args).catch((error: unknown) => {
+      // Lost while the command was on its way: say so the same way.
+      if (client.status === 'ready') throw error;
+      throw new Error(presenceUnavailableMessage(this.url), { cause: error });
+    });
+  }
+
+  private receive(text: string, emit: (event: PresenceEvent) => void): void {
+    let event: PresenceEvent;
+    try {
+      event = JSON.parse(text) as PresenceEvent;
+      if (typeof event.topic !== 'string' || !Array.isArray(event.joins)) throw new TypeError();
+    } catch {
+      this.logger.warn(presenceEventMalformedMessage(this.channel));
+      return;
+    }
+    if (event.joins.length > 0) this.watched.add(event.topic);
+    emit(event);
+  }
+
+  /** Records every member of this instance again; announces those Redis had lost. */
+  private reassertAll(): void {
+    const client = this.client;
+    if (client?.status !== 'ready') return;
+    for (const [topic, members] of this.own) {
+      const entries = [...members];
+      for (let at = 0; at < entries.length; at += BATCH) {
+        const args: (string | number)[] = [this.ttlMs, this.keyTtlMs, '0'];
+        for (const [clientId, json] of entries.slice(at, at + BATCH)) args.push(clientId, json);
+        void this.write(JOIN, topic, args);
+      }
+    }
+    if (this.lost) {
+      this.lost = false;
+      this.logger.log(presenceRestoredMessage(this.url, this.ownMembers));
+    }
+  }
+
+  /** Removes expired entries of every topic followed here, which announces their leaves. */
+  private sweepAll(): void {
+    if (this.client?.status !== 'ready') return;
+    for (const topic of new Set([...this.own.keys(), ...this.watched])) {
+      this.read(topic, 'count').then((count) => {
+        if (count === 0 && !this.own.has(topic)) this.watched.delete(topic);
+      }, ignore);
+    }
+  }
+
+  private noteLost(cause: string): void {
+    if (this.lost || this.client === undefined) return;
+    this.lost = true;
+    this.logger.warn(presenceLostMessage(this.url, cause));
+  }
+}
+
+/** Resolves when `ready` does, or after `timeoutMs` (default 5000): bootstrap goes on without Redis. */
+async function waitAtMost(ready: Promise<unknown>, timeoutMs = 5000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([ready, timedOut]);
+  clearTimeout(timer);
+}
+
+function ignore(): void {}

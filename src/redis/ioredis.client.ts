@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redisClientMissingMessage } from '../broker/broker.messages.js';
+
+/** `ioredis`'s client class, as both 5.x and 6.x export it. */
+export type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
+
+/**
+ * Loads the optional peer dependency `ioredis` on first use (named export in 5.x and 6.x, default
+ * export before); throws a message that says how to install it.
+ */
+export async function loadRedis(): Promise<RedisConstructor> {
+  try {
+    const module = await import('ioredis');
+    return (module.Redis ?? module.default) as unknown as RedisConstructor;
+  } catch (error) {
+    throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
+  }
+}
+
+/** A Lua script and its SHA1, for `EVALSHA` with `EVAL` as the fallback. */
+export interface RedisScript {
+  source: string;
+  sha: string;
+}
+
+export function redisScript(source: string): RedisScript {
+  return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/**
+ * Runs `script` by its SHA1, sending its source only when the server does not know it yet (a
+ * new or restarted Redis). Plain `EVALSHA`/`EVAL` commands: the same on ioredis 5 and 6.
+ */
+export async function runScript(
+  client: Redis,
+  script: RedisScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!String((error as Error).message).startsWith('NOSCRIPT')) throw error;
+    return client.eval(script.source, keys.length, ...keys, ...args);
+  }
+}
+
+/** Disconnects a client for good, whatever state it is in; later errors are ignored. */
+export async function closeRedis(client: Redis | undefined): Promise<void> {
+  if (client === undefined) return;
+  client.removeAllListeners();
+  client.on('error', () => {});
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  await client.quit().catch(() => client.disconnect());
+}

@@ -1,0 +1,102 @@
+// A presence store of the BUILT library (dist/src), measured inside this process: join and leave
+// cost per operation, then `list()` and `count()` of one topic at `members` members.
+// Usage: node presence.mjs in-process|redis   (redis: starts a redis-server of its own)
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { InProcessPresence, RedisPresence } from '../../../dist/src/index.js';
+import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
+
+const [store = 'in-process'] = process.argv.slice(2);
+const TOPIC = 'bench';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server of this bench's own, in memory only. */
+async function startRedis() {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const child = spawn('/usr/bin/redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let output = '';
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('Ready to accept connections')) resolve();
+    });
+  });
+  return { url: `redis://127.0.0.1:${port}`, child };
+}
+
+const redis = store === 'redis' ? await startRedis() : undefined;
+const presence = redis
+  ? new RedisPresence({ url: redis.url, prefix: `bench-${process.pid}` })
+  : new InProcessPresence();
+let events = 0;
+await presence.start(() => events++);
+
+const cpuUs = () => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+const member = (i) => ({ clientId: `client-${i}`, info: { name: `member ${i}` } });
+
+/** Runs `operation(i)` for i < count, `inFlight` at a time; wall and CPU time per operation (µs). */
+async function timed(count, inFlight, operation) {
+  const startNs = monotonicNs();
+  const startCpu = cpuUs();
+  for (let i = 0; i < count; i += inFlight) {
+    const batch = [];
+    for (let j = i; j < Math.min(count, i + inFlight); j++) batch.push(operation(j));
+    await Promise.all(batch);
+  }
+  return { wallUs: (monotonicNs() - startNs) / 1000 / count, cpuUs: (cpuUs() - startCpu) / count };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+async function measure({ operations, members, reads }) {
+  const join = await timed(operations, 100, (i) => presence.join(TOPIC, member(i)));
+  const leave = await timed(operations, 100, (i) => presence.leave(TOPIC, member(i).clientId));
+  await timed(members, 500, (i) => presence.join(TOPIC, member(i)));
+  const latencies = [];
+  let listed = 0;
+  for (let i = 0; i < reads; i++) {
+    const startNs = monotonicNs();
+    listed = (await presence.list(TOPIC)).length;
+    latencies.push((monotonicNs() - startNs) / 1e6);
+  }
+  latencies.sort((a, b) => a - b);
+  const count = await timed(reads, 1, () => presence.count(TOPIC));
+  await timed(members, 500, (i) => presence.leave(TOPIC, member(i).clientId));
+  if (listed !== members) throw new Error(`listed ${listed} of ${members} members`);
+  return {
+    joinUsPerOp: join.wallUs,
+    joinCpuUsPerOp: join.cpuUs,
+    leaveUsPerOp: leave.wallUs,
+    leaveCpuUsPerOp: leave.cpuUs,
+    listP50Ms: percentile(latencies, 0.5),
+    listP99Ms: percentile(latencies, 0.99),
+    countUs: count.wallUs,
+  };
+}
+
+answerRequests({
+  presence: ({ operations, members, reads }) => measure({ operations, members, reads }),
+  exit: async () => {
+    await presence.stop();
+    redis?.child.kill('SIGKILL');
+    process.exit(0);
+  },
+});
+announceReady({ port: 0, pid: process.pid });
