@@ -24,11 +24,25 @@ export type {
   WebSocketBroker,
   BrokerMessage,
   BrokerStats,
+  StreamLimits,
 } from './broker/websocket-broker.interface.js';
 export { InProcessBroker } from './broker/in-process.broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
 export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+export type {
+  StreamPosition,
+  StreamPublication,
+  StreamRead,
+  SubscribeOptions,
+  RecoveryResult,
+  RecoveryFailureReason,
+  ContinuityLoss,
+} from './interfaces/stream-position.interface.js';
+export type {
+  HistoryOptions,
+  TopicHistoryOptions,
+} from './interfaces/topic-history-options.interface.js';
 export type { WsServerOptions } from './interfaces/ws-server-options.interface.js';
 export { WsServer } from './server/ws-server.js';
 export {

@@ -1,4 +1,5 @@
 import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { HistoryOptions } from './topic-history-options.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
 import type { WsServerOptions } from './ws-server-options.interface.js';
 
@@ -15,4 +16,10 @@ export interface WsModuleOptions extends WebSocketRouteOptions, WsServerOptions 
    * application, e.g. `new RedisBroker({ url })`. Default: in-process (this instance only).
    */
   broker?: WebSocketBroker;
+
+  /**
+   * Which topics keep history, giving each publication a position `{ offset, epoch }` and letting
+   * `handler.subscribe(topic, { since })` resume (per topic pattern, or `default`). Default: none.
+   */
+  history?: HistoryOptions;
 }
