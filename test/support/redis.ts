@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
+export const REDIS_CLI = '/usr/bin/redis-cli';
 export const REDIS_INSTALL_HINT = 'apt-get install redis-server';
 /** Whether this machine can start a redis-server of its own. */
 export const haveRedisServer = existsSync(REDIS_SERVER);
@@ -14,10 +15,14 @@ export const redisMissing = ` [skipped: no ${REDIS_SERVER}; ${REDIS_INSTALL_HINT
 /** A redis-server of the test's own, on a free port, that it can kill and start again. */
 export class RedisProcess {
   private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  /** `persistDir`: keep data there (append-only file, fsync always), so a restart keeps it. */
+  constructor(
+    readonly port: number,
+    private readonly persistDir?: string,
+  ) {}
 
-  static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort());
+  static async start(persistDir?: string): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort(), persistDir);
     await redis.restart();
     return redis;
   }
@@ -34,8 +39,9 @@ export class RedisProcess {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...(this.persistDir === undefined
+        ? ['--appendonly', 'no']
+        : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.persistDir]),
     ];
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
@@ -50,6 +56,20 @@ export class RedisProcess {
         if (output.includes('Ready to accept connections')) resolve();
       });
     });
+  }
+
+  /** Runs one command with `redis-cli` against this server; resolves with its output. */
+  cli(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(REDIS_CLI, ['-p', String(this.port), ...args], (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+  }
+
+  /** Sends `signal` to the server (e.g. SIGSTOP and SIGCONT to pause it). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
   }
 
   async kill(): Promise<void> {
