@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RedisBroker, WsModule } from '../src/index.js';
 import { ChatModule } from './chat/chat.module.js';
+import { withPosition } from './chat/chat.protocol.js';
 import { EchoController } from './echo/echo.controller.js';
 import { PageController } from './page/page.controller.js';
 import { SecureEchoController } from './secure/secure-echo.controller.js';
@@ -17,6 +18,8 @@ const redisUrl = process.env.REDIS_URL;
       port: wsPort,
       host: process.env.HOST,
       broker: redisUrl ? new RedisBroker({ url: redisUrl, channel: 'sample-chat' }) : undefined,
+      // Each room keeps its last 200 messages for 10 minutes: a page that reconnects gets them.
+      history: { topics: { 'chat:*': { size: 200, ttlMs: 600_000, payload: withPosition } } },
     }),
     ChatModule.forRoot({ redisUrl }),
   ],

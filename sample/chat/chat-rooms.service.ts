@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { WebSocketRegistry, type WebSocketHandler } from '../../src/index.js';
+import {
+  WebSocketRegistry,
+  type RecoveryResult,
+  type StreamPosition,
+  type WebSocketHandler,
+} from '../../src/index.js';
 import type { Member, ServerMessage } from './chat.protocol.js';
 import { RoomMembers } from './room-members.js';
 
@@ -16,14 +21,23 @@ export class ChatRooms {
     private readonly members: RoomMembers,
   ) {}
 
-  /** Adds `member` to `room`, tells the others, and returns everyone now in the room. */
-  async join(handler: WebSocketHandler, room: string, member: Member): Promise<Member[]> {
+  /**
+   * Adds `member` to `room`, tells the others, and returns everyone now in the room, with the
+   * recovery of what the page missed since `since` (its last position, after a reconnect).
+   */
+  async join(
+    handler: WebSocketHandler,
+    room: string,
+    member: Member,
+    since?: StreamPosition,
+  ): Promise<{ members: Member[]; recovery?: RecoveryResult }> {
     const members = await this.members.add(room, member);
     // Closed while Redis answered: its onClose removes it, so announce nothing.
-    if (!handler.isOpen) return members;
-    handler.subscribe(topicOf(room)); // chat:<room>
+    if (!handler.isOpen) return { members };
+    // chat:<room>; the messages missed since `since` are sent before it resolves.
+    const recovery = await handler.subscribe(topicOf(room), { since });
     this.publish(room, { type: 'joined', member, at: Date.now() }, handler);
-    return members;
+    return { members, recovery };
   }
 
   /** Removes `member` from `room` and tells the others. */
