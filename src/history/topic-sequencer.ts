@@ -224,7 +224,7 @@ export class TopicSequencer {
     if (built.epoch === resumer.epoch && built.offset <= resumer.last) return;
     resumer.epoch = built.epoch;
     resumer.last = built.offset;
-    if (resumer.handler.isOpen) resumer.handler.send(built.payload);
+    this.host.deliver(resumer.handler, built.payload);
   }
 
   /** Once this instance's sequence has reached the resumer's offset, it joins the subscribers. */

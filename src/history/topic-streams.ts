@@ -102,7 +102,7 @@ export class TopicStreams {
     const read = this.memory.read(topic, after, limit, history);
     const plan = planRecovery(read, options.since, history.recoveryLimit);
     for (const { offset, data } of plan.replay) {
-      if (handler.isOpen) handler.send(build(history, data, { offset, epoch: read.epoch }, topic));
+      this.host.deliver(handler, build(history, data, { offset, epoch: read.epoch }, topic));
     }
     this.host.join(handler, topic);
     return Promise.resolve({

@@ -101,6 +101,7 @@ export class WebSocketRegistry
           except === undefined ? undefined : this.handlers.get(except),
         );
       },
+      deliver: (handler, payload) => fanOut([handler], payload, undefined),
       join: (handler, topic) => this.join(handler, topic),
       lost: (loss, handlers) => this.notifyLost(loss, handlers),
     };

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory] [--no-build] [--no-pin] [--profile] [--out DIR]`
+// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,history] [--no-build] [--no-pin] [--profile] [--out DIR]`
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
 // A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
@@ -295,6 +295,14 @@ async function main() {
       },
     );
   }
+  // Topic history (history.mjs, its own report: results/history.md), after the others.
+  const runHistory = () =>
+    execFileSync(
+      process.execPath,
+      [join(here, 'history.mjs'), ...(flags.quick ? ['--quick'] : []), '--out', flags.out],
+      { cwd: root, stdio: 'inherit' },
+    );
+  if (only && scenarios.length === 0 && only.includes('history')) return runHistory();
   const samples = {};
   for (const scenario of scenarios) {
     samples[scenario.id] = {};
@@ -330,6 +338,7 @@ async function main() {
   writeFileSync(join(flags.out, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
   console.log('\n' + markdown);
   console.log(`Written to ${join(flags.out, `${name}.md`)} and ${name}.json`);
+  if (!only || only.includes('history')) runHistory();
 }
 
 await main();

@@ -56,5 +56,12 @@ describe('benchmark, quick mode', () => {
     for (const row of report.summary.echo32) {
       expect(row.metrics.messagesPerSecond.ratio).toBeGreaterThan(0);
     }
-  }, 180_000);
+    // Topic history: in process, resume vs live, and three instances over Redis next to socket.io.
+    const history = readFileSync(join(out, 'history.md'), 'utf8');
+    expect(history).toMatch(
+      /\| deliveries\/s \(median of \d+\) \| [\d.e+]+ \| [\d.e+]+ \| [\d.e+]+x \|/,
+    );
+    expect(history).toContain('| nestjs-ws-routes, topic with history | ');
+    expect(history).toContain('| socket.io + @socket.io/redis-streams-adapter (recovery on) | ');
+  }, 300_000);
 });
