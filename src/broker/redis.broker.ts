@@ -103,23 +103,13 @@ export class RedisBroker implements WebSocketBroker {
     // Subscribing again on every `ready` (not ioredis's autoResubscribe) also covers a first
     // connection that failed.
     const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
-    const sequencer = new Redis(this.url, common) as Redis & StreamCommands;
-    sequencer.defineCommand('wsStreamPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
-    sequencer.defineCommand('wsStreamRead', { numberOfKeys: 2, lua: READ_SCRIPT });
     this.publisher = publisher;
     this.subscriber = subscriber;
-    this.sequencer = sequencer;
+    this.sequencer = createSequencer(Redis, this.url, common);
     const channel = this.channel;
-    subscriber.on('messageBuffer', (_channel: Buffer, bytes: Buffer) => {
-      const decoded = decodeSequencedMessage(bytes);
-      if (decoded === undefined) return;
-      // A sequenced publication reaches every instance, this one included.
-      if (decoded.message.kind === 'broadcast' || decoded.message.position === undefined) {
-        if (decoded.origin.equals(this.instanceId)) return;
-      }
-      this.received++;
-      deliver(decoded.message);
-    });
+    subscriber.on('messageBuffer', (_channel: Buffer, bytes: Buffer) =>
+      this.receive(bytes, deliver),
+    );
     const subscribedOnce = new Promise<void>((resolve) => {
       subscriber.on('ready', () => {
         subscriber.subscribe(channel).then(
@@ -135,7 +125,6 @@ export class RedisBroker implements WebSocketBroker {
       });
     });
     const publisherReady = new Promise<void>((resolve) => publisher.once('ready', resolve));
-    sequencer.on('error', ignore);
     for (const client of [publisher, subscriber]) {
       client.on('error', (error: Error) => this.noteUnreachable(error));
       client.on('close', () => this.noteUnreachable());
@@ -221,6 +210,16 @@ export class RedisBroker implements WebSocketBroker {
     }
   }
 
+  private receive(bytes: Buffer, deliver: (message: BrokerMessage) => void): void {
+    const decoded = decodeSequencedMessage(bytes);
+    if (decoded === undefined) return;
+    // A sequenced publication reaches every instance, this one included.
+    const sequenced = decoded.message.kind === 'publish' && decoded.message.position !== undefined;
+    if (!sequenced && decoded.origin.equals(this.instanceId)) return;
+    this.received++;
+    deliver(decoded.message);
+  }
+
   private publishToStream(
     message: BrokerMessage & { kind: 'publish' },
     limits: StreamLimits,
@@ -279,6 +278,20 @@ async function loadRedis(): Promise<RedisConstructor> {
   } catch (error) {
     throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
   }
+}
+
+/** The client that runs the history scripts; it queues while Redis is away (offline queue). */
+function createSequencer(
+  Redis: RedisConstructor,
+  url: string,
+  options: RedisOptions,
+): Redis & StreamCommands {
+  const sequencer = new Redis(url, options) as Redis & StreamCommands;
+  sequencer.defineCommand('wsStreamPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+  sequencer.defineCommand('wsStreamRead', { numberOfKeys: 2, lua: READ_SCRIPT });
+  // Its outages are the publisher's and subscriber's too, which log them.
+  sequencer.on('error', ignore);
+  return sequencer;
 }
 
 function ignore(): void {}
