@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/app.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 import { ResumingClient } from './history-client.js';
@@ -12,57 +12,67 @@ const skip = skipWithoutRedisServer;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : ''}`, () => {
+  // One Redis (persistent: restarting it keeps the data, deleting its files first loses it) and two
+  // instances, Express and Fastify, with a publisher on each, shared by the tests; each test has
+  // topics of its own, and the one that kills an instance runs last.
   const instances: Awaited<ReturnType<typeof startInstance>>[] = [];
   const publishers: Publisher[] = [];
   const clients: ResumingClient[] = [];
-  let redis: RedisProcess | undefined;
-  let dir: string | undefined;
+  let redis: RedisProcess;
+  let dir: string;
+  let bases: string[];
 
-  afterEach(async () => {
-    for (const client of clients.splice(0)) client.drop();
-    for (const publisher of publishers.splice(0)) publisher.close();
-    await stopInstances(instances.splice(0));
-    await redis?.kill();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-    redis = dir = undefined;
-  });
-
-  /** Redis (persistent or not) and two instances, Express and Fastify, with a publisher on each. */
-  async function setUp(persistent: boolean) {
-    dir = persistent ? mkdtempSync(join(tmpdir(), 'history-redis-')) : undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'history-redis-'));
     redis = await RedisProcess.start(dir);
-    const env = (PLATFORM: string) => ({ PLATFORM, REDIS_URL: redis!.url });
+    const env = (PLATFORM: string) => ({ PLATFORM, REDIS_URL: redis.url });
     instances.push(
       ...(await Promise.all(['express', 'fastify'].map((p) => startInstance(env(p))))),
     );
     publishers.push(...(await Promise.all(instances.map(({ base }) => Publisher.open(base)))));
-    return instances.map(({ base }) => base);
-  }
+    bases = instances.map(({ base }) => base);
+  });
 
-  async function client(base: string, topics = ['news']) {
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.drop();
+  });
+
+  afterAll(async () => {
+    for (const publisher of publishers.splice(0)) publisher.close();
+    await stopInstances(instances.splice(0));
+    await redis?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function client(base: string, topics: string[]) {
     const created = new ResumingClient(topics);
     clients.push(created);
     await created.connect(base);
     return created;
   }
 
-  const data = (client: ResumingClient, topic = 'news') =>
+  const data = (client: ResumingClient, topic = client.topics[0]) =>
     client.received.get(topic)!.map((publication) => publication.data);
 
-  async function restartRedis() {
-    await redis!.kill();
-    await redis!.restart();
+  /** Restarts Redis; without `keepData` its files are deleted first (a restart without persistence). */
+  async function restartRedis(keepData: boolean) {
+    await redis.kill();
+    if (!keepData) {
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir);
+    }
+    await redis.restart();
   }
 
   it('Redis restarted with persistence: history kept, the resume is complete', async () => {
-    const [a, b] = await setUp(true);
-    const stays = await client(b);
-    const drops = await client(a);
-    for (const n of [1, 2]) publishers[0].publish('news', `m${n}`);
+    const [a, b] = bases;
+    const stays = await client(b, ['persisted']);
+    const drops = await client(a, ['persisted']);
+    for (const n of [1, 2]) publishers[0].publish('persisted', `m${n}`);
     await until(() => data(drops).length === 2);
     drops.drop();
-    await restartRedis();
-    for (const n of [3, 4, 5]) publishers[1].publish('news', `m${n}`);
+    await restartRedis(true);
+    for (const n of [3, 4, 5]) publishers[1].publish('persisted', `m${n}`);
     await until(() => data(stays).length === 5, 10_000, 'the staying client got all five');
     const [result] = await drops.connect(b);
     expect(result).toMatchObject({ recovered: true, replayed: 3, position: { offset: 5 } });
@@ -72,21 +82,21 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
   });
 
   it('Redis restarted without persistence: a new epoch, recovered false with the reason, never a wrong replay', async () => {
-    const [a, b] = await setUp(false);
-    const stays = await client(b);
-    const drops = await client(a);
-    const oldEpoch = drops.positions.get('news')!.epoch;
-    for (const n of [1, 2]) publishers[0].publish('news', `m${n}`);
+    const [a, b] = bases;
+    const stays = await client(b, ['volatile']);
+    const drops = await client(a, ['volatile']);
+    const oldEpoch = drops.positions.get('volatile')!.epoch;
+    for (const n of [1, 2]) publishers[0].publish('volatile', `m${n}`);
     await until(() => data(drops).length === 2 && data(stays).length === 2);
     drops.drop();
-    await restartRedis();
+    await restartRedis(false);
     await until(
       () => stays.lost.length === 1,
       10_000,
       'the staying client told continuity was lost',
     );
-    expect(stays.lost[0]).toMatchObject({ type: 'lost', topic: 'news', reason: 'epoch' });
-    publishers[1].publish('news', 'after');
+    expect(stays.lost[0]).toMatchObject({ type: 'lost', topic: 'volatile', reason: 'epoch' });
+    publishers[1].publish('volatile', 'after');
     await until(() => data(stays).length === 3);
     const [result] = await drops.connect(a);
     expect(result).toMatchObject({
@@ -95,26 +105,26 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
       replayed: 0,
       position: { offset: 1 },
     });
-    expect(drops.positions.get('news')!.epoch).not.toBe(oldEpoch);
+    expect(drops.positions.get('volatile')!.epoch).not.toBe(oldEpoch);
     expect(data(drops)).toEqual(['m1', 'm2']);
-    expect(stays.received.get('news')!.at(-1)).toMatchObject({ offset: 1, data: 'after' });
+    expect(stays.received.get('volatile')!.at(-1)).toMatchObject({ offset: 1, data: 'after' });
   });
 
   it('Redis paused for 3 s (SIGSTOP, SIGCONT): everything published meanwhile arrives once, in order', async () => {
-    const [a, b] = await setUp(false);
-    const onA = await client(a);
-    const onB = await client(b);
-    publishers[0].publish('news', 'before');
+    const [a, b] = bases;
+    const onA = await client(a, ['paused']);
+    const onB = await client(b, ['paused']);
+    publishers[0].publish('paused', 'before');
     await until(() => data(onA).length === 1 && data(onB).length === 1);
-    redis!.signal('SIGSTOP');
+    redis.signal('SIGSTOP');
     for (let n = 0; n < 20; n++) {
-      publishers[n % 2].publish('news', `paused ${n}`);
+      publishers[n % 2].publish('paused', `paused ${n}`);
       await sleep(150);
     }
-    redis!.signal('SIGCONT');
+    redis.signal('SIGCONT');
     await until(() => data(onA).length === 21 && data(onB).length === 21, 10_000);
     for (const got of [onA, onB]) {
-      expect(got.received.get('news')!.map((p) => p.offset)).toEqual(
+      expect(got.received.get('paused')!.map((p) => p.offset)).toEqual(
         Array.from({ length: 21 }, (_, i) => i + 1),
       );
       expect(got.lost).toEqual([]);
@@ -126,20 +136,20 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
   });
 
   it('an instance cut from Redis Pub/Sub heals the gap from history, in order, before new publications', async () => {
-    const [a, b] = await setUp(false);
-    const onA = await client(a);
-    const onB = await client(b);
-    publishers[1].publish('news', 'm0');
+    const [a, b] = bases;
+    const onA = await client(a, ['cut']);
+    const onB = await client(b, ['cut']);
+    publishers[1].publish('cut', 'm0');
     await until(() => data(onA).length === 1);
     // Cut every Pub/Sub connection (the instances reconnect on their own) while B keeps publishing.
     const cutting = (async () => {
       for (let n = 0; n < 5; n++) {
-        await redis!.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
+        await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
         await sleep(100);
       }
     })();
     for (let n = 1; n <= 40; n++) {
-      publishers[1].publish('news', `m${n}`);
+      publishers[1].publish('cut', `m${n}`);
       await sleep(15);
     }
     await cutting;
@@ -151,21 +161,22 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
   });
 
   it('an instance killed with SIGKILL: its clients resume on another instance', async () => {
-    const [a, b] = await setUp(false);
-    const victims = [await client(a, ['news', 'sport']), await client(a, ['news'])];
-    publishers[1].publish('news', 'n1');
-    publishers[1].publish('sport', 's1');
+    const [a, b] = bases;
+    const victims = [await client(a, ['killed', 'killed-2']), await client(a, ['killed'])];
+    publishers[1].publish('killed', 'n1');
+    publishers[1].publish('killed-2', 's1');
     await until(() => victims.every((v) => data(v).length === 1));
     instances[0].process.child.kill('SIGKILL');
     await instances[0].process.exited;
-    for (const n of [2, 3, 4]) publishers[1].publish('news', `n${n}`);
-    publishers[1].publish('sport', 's2');
+    for (const n of [2, 3, 4]) publishers[1].publish('killed', `n${n}`);
+    publishers[1].publish('killed-2', 's2');
     for (const victim of victims) {
       const results = await victim.connect(b);
       expect(results.every((r) => r.type === 'recovery' && r.recovered)).toBe(true);
       expect(data(victim)).toEqual(['n1', 'n2', 'n3', 'n4']);
     }
-    expect(data(victims[0], 'sport')).toEqual(['s1', 's2']);
+    expect(data(victims[0], 'killed-2')).toEqual(['s1', 's2']);
+    // Stopped already: afterAll skips it.
     instances.shift();
     publishers.shift()?.close();
   });
