@@ -9,6 +9,10 @@ import { startInstance, stopInstances } from './history-instances.js';
 import { Publisher } from './history-workload.js';
 
 const skip = skipWithoutRedisServer;
+
+/** The data a client received on `topic` (default its first), in order. */
+const data = (client: ResumingClient, topic = client.topics[0]) =>
+  client.received.get(topic)!.map((publication) => publication.data);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : ''}`, () => {
@@ -44,15 +48,12 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function client(base: string, topics: string[]) {
+  async function joinAs(base: string, topics: string[]) {
     const created = new ResumingClient(topics);
     clients.push(created);
     await created.connect(base);
     return created;
   }
-
-  const data = (client: ResumingClient, topic = client.topics[0]) =>
-    client.received.get(topic)!.map((publication) => publication.data);
 
   /** Restarts Redis; without `keepData` its files are deleted first (a restart without persistence). */
   async function restartRedis(keepData: boolean) {
@@ -66,8 +67,8 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
 
   it('Redis restarted with persistence: history kept, the resume is complete', async () => {
     const [a, b] = bases;
-    const stays = await client(b, ['persisted']);
-    const drops = await client(a, ['persisted']);
+    const stays = await joinAs(b, ['persisted']);
+    const drops = await joinAs(a, ['persisted']);
     for (const n of [1, 2]) publishers[0].publish('persisted', `m${n}`);
     await until(() => data(drops).length === 2);
     drops.drop();
@@ -83,8 +84,8 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
 
   it('Redis restarted without persistence: a new epoch, recovered false with the reason, never a wrong replay', async () => {
     const [a, b] = bases;
-    const stays = await client(b, ['volatile']);
-    const drops = await client(a, ['volatile']);
+    const stays = await joinAs(b, ['volatile']);
+    const drops = await joinAs(a, ['volatile']);
     const oldEpoch = drops.positions.get('volatile')!.epoch;
     for (const n of [1, 2]) publishers[0].publish('volatile', `m${n}`);
     await until(() => data(drops).length === 2 && data(stays).length === 2);
@@ -112,8 +113,8 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
 
   it('Redis paused for 3 s (SIGSTOP, SIGCONT): everything published meanwhile arrives once, in order', async () => {
     const [a, b] = bases;
-    const onA = await client(a, ['paused']);
-    const onB = await client(b, ['paused']);
+    const onA = await joinAs(a, ['paused']);
+    const onB = await joinAs(b, ['paused']);
     publishers[0].publish('paused', 'before');
     await until(() => data(onA).length === 1 && data(onB).length === 1);
     redis.signal('SIGSTOP');
@@ -137,8 +138,8 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
 
   it('an instance cut from Redis Pub/Sub heals the gap from history, in order, before new publications', async () => {
     const [a, b] = bases;
-    const onA = await client(a, ['cut']);
-    const onB = await client(b, ['cut']);
+    const onA = await joinAs(a, ['cut']);
+    const onB = await joinAs(b, ['cut']);
     publishers[1].publish('cut', 'm0');
     await until(() => data(onA).length === 1);
     // Cut every Pub/Sub connection (the instances reconnect on their own) while B keeps publishing.
@@ -162,7 +163,7 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
 
   it('an instance killed with SIGKILL: its clients resume on another instance', async () => {
     const [a, b] = bases;
-    const victims = [await client(a, ['killed', 'killed-2']), await client(a, ['killed'])];
+    const victims = [await joinAs(a, ['killed', 'killed-2']), await joinAs(a, ['killed'])];
     publishers[1].publish('killed', 'n1');
     publishers[1].publish('killed-2', 's1');
     await until(() => victims.every((v) => data(v).length === 1));
