@@ -43,9 +43,9 @@ export function planRecovery(
   if (since.epoch !== read.epoch) return fail('epoch');
   if (since.offset > read.top) return fail('invalid');
   const missed = read.top - since.offset;
-  if (missed > 0 && read.publications[0]?.offset !== since.offset + 1) return fail('too-old');
-  if (missed > recoveryLimit) return fail('limit');
   const replay = read.publications.filter((publication) => publication.offset > since.offset);
+  if (missed > 0 && replay[0]?.offset !== since.offset + 1) return fail('too-old');
+  if (missed > recoveryLimit) return fail('limit');
   if (replay.length !== missed) return fail('too-old');
   return { recovered: true, replay };
 }
