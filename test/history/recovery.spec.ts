@@ -10,6 +10,9 @@ const read = (top: number, first: number, epoch = 'e1') => ({
   })),
 });
 
+/** A `since` as a client might send it: anything at all. */
+const at = (offset: unknown, epoch: unknown = 'e1') => ({ offset, epoch }) as never;
+
 describe('planRecovery', () => {
   it('replays everything after `since` when the stream still has it', () => {
     expect(planRecovery(read(5, 1), { offset: 2, epoch: 'e1' }, 10)).toEqual({
@@ -27,7 +30,6 @@ describe('planRecovery', () => {
   });
 
   it('replays nothing, with the reason, when it cannot be complete', () => {
-    const at = (offset: unknown, epoch: unknown = 'e1') => ({ offset, epoch }) as never;
     expect(planRecovery(read(5, 1), at(2, 'other'), 10).reason).toBe('epoch');
     expect(planRecovery(read(9, 4), at(2), 10).reason).toBe('too-old');
     expect(planRecovery(read(9, 1), at(2), 3).reason).toBe('limit');
