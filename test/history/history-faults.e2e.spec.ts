@@ -161,6 +161,35 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
     expect(onA.lost).toEqual([]);
   });
 
+  it('answers a bad `since` over Redis with a reason, never a replay or a throw', async () => {
+    const [a] = bases;
+    const first = await joinAs(a, ['checked']);
+    const epoch = first.positions.get('checked')!.epoch;
+    publishers[0].publish('checked', 'one');
+    await until(() => data(first).length === 1);
+    const cases: [unknown, string][] = [
+      [{ offset: 0, epoch: 'not-the-epoch' }, 'epoch'],
+      [{ offset: 99, epoch }, 'invalid'],
+      [{ offset: -1, epoch }, 'invalid'],
+      [{ offset: 'abc', epoch }, 'invalid'],
+    ];
+    for (const [since, reason] of cases) {
+      const client = new ResumingClient(['checked']);
+      clients.push(client);
+      client.positions.set('checked', since as never);
+      const [result] = await client.connect(a);
+      expect(result).toEqual({
+        type: 'recovery',
+        topic: 'checked',
+        recovered: false,
+        reason,
+        replayed: 0,
+        position: { offset: 1, epoch },
+      });
+      expect(data(client)).toEqual([]);
+    }
+  });
+
   it('an instance killed with SIGKILL: its clients resume on another instance', async () => {
     const [a, b] = bases;
     const victims = [await joinAs(a, ['killed', 'killed-2']), await joinAs(a, ['killed'])];
