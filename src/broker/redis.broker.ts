@@ -215,8 +215,9 @@ export class RedisBroker implements WebSocketBroker {
     if (decoded === undefined) return;
     // A sequenced publication reaches every instance, this one included.
     const sequenced = decoded.message.kind === 'publish' && decoded.message.position !== undefined;
-    if (!sequenced && decoded.origin.equals(this.instanceId)) return;
-    this.received++;
+    const own = decoded.origin.equals(this.instanceId);
+    if (own && !sequenced) return;
+    if (!own) this.received++;
     deliver(decoded.message);
   }
 
