@@ -24,6 +24,7 @@ export type {
   WebSocketBroker,
   BrokerMessage,
   BrokerStats,
+  StreamLimits,
 } from './broker/websocket-broker.interface.js';
 export { InProcessBroker } from './broker/in-process.broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
@@ -38,6 +39,19 @@ export type {
 export { InProcessPresence } from './presence/in-process.presence.js';
 export { RedisPresence, type RedisPresenceOptions } from './presence/redis.presence.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+export type {
+  StreamPosition,
+  StreamPublication,
+  StreamRead,
+  SubscribeOptions,
+  RecoveryResult,
+  RecoveryFailureReason,
+  ContinuityLoss,
+} from './interfaces/stream-position.interface.js';
+export type {
+  HistoryOptions,
+  TopicHistoryOptions,
+} from './interfaces/topic-history-options.interface.js';
 export type { WsServerOptions } from './interfaces/ws-server-options.interface.js';
 export { WsServer } from './server/ws-server.js';
 export {

@@ -5,6 +5,8 @@ import {
   WebSocketRegistry,
   type PresenceEvent,
   type PresenceMember,
+  type RecoveryResult,
+  type StreamPosition,
   type WebSocketHandler,
 } from '../../src/index.js';
 import type { Member, ServerMessage } from './chat.protocol.js';
@@ -20,12 +22,21 @@ import type { Member, ServerMessage } from './chat.protocol.js';
 export class ChatRooms {
   constructor(private readonly registry: WebSocketRegistry) {}
 
-  /** Adds `member` to `room` and returns everyone now in the room, on every instance. */
-  async join(handler: WebSocketHandler, room: string, member: Member): Promise<Member[]> {
-    handler.subscribe(topicOf(room)); // chat:<room>
+  /**
+   * Subscribes `handler` to `room`, adds `member` to its presence and returns everyone now in the
+   * room, on every instance, with the recovery of what the page missed since `since` (its last
+   * position, after a reconnect): the missed messages are sent before this resolves.
+   */
+  async join(
+    handler: WebSocketHandler,
+    room: string,
+    member: Member,
+    since?: StreamPosition,
+  ): Promise<{ members: Member[]; recovery: RecoveryResult }> {
+    const recovery = await handler.subscribe(topicOf(room), { since }); // chat:<room>
     await handler.joinPresence(topicOf(room), { name: member.name });
     try {
-      return (await this.registry.presence(topicOf(room))).map(memberOf);
+      return { members: (await this.registry.presence(topicOf(room))).map(memberOf), recovery };
     } catch {
       // Redis is away: 1013 "try again later", and the page reconnects by itself.
       throw new WebSocketCloseException(

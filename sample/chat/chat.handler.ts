@@ -6,6 +6,7 @@ import {
   nameFrom,
   parseClientMessage,
   roomFrom,
+  sinceFrom,
   type Member,
   type ServerMessage,
 } from './chat.protocol.js';
@@ -42,8 +43,21 @@ export class ChatHandler extends WebSocketHandler {
     this.room = roomFrom(query.get('room'));
     this.member = { id: this.id, name: nameFrom(query.get('name'), this.id) };
     this.bucket = this.limiter.createBucket();
-    const members = await this.rooms.join(this, this.room, this.member);
-    this.sendMessage({ type: 'members', room: this.room, you: this.member, members });
+    const since = sinceFrom(query.get('since'));
+    const { members, recovery } = await this.rooms.join(this, this.room, this.member, since);
+    // After a reconnect: whether the messages missed since `since` were all replayed (before this).
+    const resumed =
+      since === undefined
+        ? undefined
+        : { recovered: recovery.recovered, missed: recovery.replayed, reason: recovery.reason };
+    this.sendMessage({
+      type: 'members',
+      room: this.room,
+      you: this.member,
+      members,
+      position: recovery.position,
+      resumed,
+    });
     const listed = new Set(members.map((member) => member.id));
     for (const event of this.early ?? []) this.tell(event, listed);
     this.early = undefined;

@@ -1,5 +1,6 @@
 // The chat page's client: plain browser JavaScript, no build step. It speaks chat.v1 (see the
-// README's "The chat protocol") to /chat and reconnects with backoff when the connection drops.
+// README's "The chat protocol") to /chat and reconnects with backoff when the connection drops,
+// sending the room's last position it saw, so the server replays what it missed meanwhile.
 const PROTOCOL = 'chat.v1';
 const RETRY_FIRST_MS = 500;
 const RETRY_MAX_MS = 10_000;
@@ -42,6 +43,7 @@ const state = {
   countdown: 0,
   leaving: false,
   joinedOnce: false,
+  position: null, // the room's last { offset, epoch } this page saw
 };
 
 // Prefill from ?name=&room= or from the last visit.
@@ -57,6 +59,7 @@ ui.join.addEventListener('submit', (event) => {
   localStorage.setItem('chat.room', state.room);
   state.leaving = false;
   state.joinedOnce = false;
+  state.position = null;
   state.attempt = 0;
   ui.log.replaceChildren();
   ui.join.hidden = true;
@@ -94,6 +97,8 @@ function connect() {
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('room', state.room);
   url.searchParams.set('name', state.name);
+  if (state.position)
+    url.searchParams.set('since', `${state.position.offset}:${state.position.epoch}`);
   const socket = new WebSocket(url, PROTOCOL);
   state.socket = socket;
   let opened = false;
@@ -137,6 +142,7 @@ function stopRetrying() {
 }
 
 function receive(message) {
+  if (message.position) state.position = message.position;
   switch (message.type) {
     case 'members':
       state.you = message.you;
@@ -147,6 +153,7 @@ function receive(message) {
         state.joinedOnce ? 'Reconnected' : `You joined #${message.room} as ${message.you.name}`,
       );
       state.joinedOnce = true;
+      if (message.resumed) resumed(message.resumed);
       break;
     case 'joined':
       state.members.set(message.member.id, message.member);
@@ -165,6 +172,12 @@ function receive(message) {
       notice(message.message, 'error');
       break;
   }
+}
+
+/** After a reconnect: the missed messages came before `members`; say so, or mark a hole. */
+function resumed({ recovered, missed, reason }) {
+  if (!recovered) notice(`Some messages may be missing (${reason})`, 'gap');
+  else if (missed > 0) notice(`${missed} missed message(s) delivered`);
 }
 
 function renderMembers() {

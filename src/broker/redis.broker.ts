@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
-import { decodeBrokerMessage, encodeBrokerMessage } from './broker-message.codec.js';
+import { newEpoch } from '../history/memory-streams.js';
+import type { StreamRead } from '../interfaces/stream-position.interface.js';
+import {
+  decodeBrokerMessage,
+  decodeSequencedMessage,
+  encodeBrokerMessage,
+} from './broker-message.codec.js';
 import {
   redisClientMissingMessage,
   redisLostMessage,
@@ -9,13 +15,22 @@ import {
   redisUndeliveredMessage,
   redisUnreachableMessage,
 } from './broker.messages.js';
-import type { BrokerMessage, BrokerStats, WebSocketBroker } from './websocket-broker.interface.js';
+import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
+import type {
+  BrokerMessage,
+  BrokerStats,
+  StreamLimits,
+  WebSocketBroker,
+} from './websocket-broker.interface.js';
 
 /** Options of `new RedisBroker(options)`. */
 export interface RedisBrokerOptions {
   /** The Redis server, e.g. `process.env.REDIS_URL`. Default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** The Pub/Sub channel the instances of one application share. Default `'nestjs-ws-routes'`. */
+  /**
+   * The Pub/Sub channel the instances of one application share, also the prefix of the history
+   * keys (`<channel>:{<topic>}:stream`, `<channel>:{<topic>}:meta`). Default `'nestjs-ws-routes'`.
+   */
   channel?: string;
   /** More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. */
   redisOptions?: Record<string, unknown>;
@@ -25,10 +40,22 @@ export interface RedisBrokerOptions {
 
 type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
 
+/** The two scripts, as `defineCommand` adds them to a client (Buffer replies: data stays bytes). */
+interface StreamCommands {
+  wsStreamPublish(...args: (string | Buffer | number)[]): Promise<number>;
+  wsStreamReadBuffer(...args: (string | number)[]): Promise<[Buffer, number, [Buffer, Buffer[]][]]>;
+}
+
 /**
  * Carries `publish` and `broadcast` to every instance connected to the same Redis, over Redis
  * Pub/Sub (one channel; each message tagged with this instance's id, which ignores its own).
- * Needs the optional peer dependency `ioredis`, loaded only when a `RedisBroker` starts.
+ * Needs the optional peer dependency `ioredis` (5 or 6), loaded only when a `RedisBroker` starts.
+ *
+ * Topics with history (`WsModule.forRoot({ history })`) are sequenced by Redis: one Lua script
+ * per publication increments the topic's offset, appends it to the topic's Redis Stream (entry id
+ * `<offset>-0`, `MAXLEN` size, expiry `ttlMs`) and publishes it tagged with offset and epoch, so
+ * every instance, the publishing one included, delivers it in the same order (Centrifugo's
+ * layout). Those publications wait for Redis while it is unreachable (ioredis's offline queue).
  *
  * Redis Pub/Sub delivers at most once: an instance that is disconnected when a message passes
  * misses it. While this instance cannot reach Redis, its own sockets are still served; what it
@@ -47,6 +74,11 @@ export class RedisBroker implements WebSocketBroker {
   private readonly channel: string;
   private publisher: Redis | undefined;
   private subscriber: Redis | undefined;
+  /** Runs the history scripts; queues while Redis is away, so sequenced publications wait. */
+  private sequencer: (Redis & StreamCommands) | undefined;
+  private everSubscribed = false;
+  /** Set by the registry: called once subscribed again after an outage. */
+  onResync: (() => void) | undefined;
   private subscribed = false;
   private everConnected = false;
   private published = 0;
@@ -73,19 +105,19 @@ export class RedisBroker implements WebSocketBroker {
     const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
     this.publisher = publisher;
     this.subscriber = subscriber;
+    this.sequencer = createSequencer(Redis, this.url, common);
     const channel = this.channel;
-    subscriber.on('messageBuffer', (_channel: Buffer, bytes: Buffer) => {
-      const decoded = decodeBrokerMessage(bytes);
-      if (decoded === undefined || decoded.origin.equals(this.instanceId)) return;
-      this.received++;
-      deliver(decoded.message);
-    });
+    subscriber.on('messageBuffer', (_channel: Buffer, bytes: Buffer) =>
+      this.receive(bytes, deliver),
+    );
     const subscribedOnce = new Promise<void>((resolve) => {
       subscriber.on('ready', () => {
         subscriber.subscribe(channel).then(
           () => {
             this.subscribed = true;
             this.noteReachable();
+            if (this.everSubscribed) this.onResync?.();
+            this.everSubscribed = true;
             resolve();
           },
           (error: Error) => this.noteUnreachable(error),
@@ -113,6 +145,10 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   publish(message: BrokerMessage): void {
+    if (message.kind === 'publish' && message.history !== undefined) {
+      this.publishToStream(message, message.history);
+      return;
+    }
     const publisher = this.publisher;
     if (publisher === undefined || publisher.status !== 'ready') {
       this.countUndelivered();
@@ -122,6 +158,36 @@ export class RedisBroker implements WebSocketBroker {
       () => this.published++,
       () => this.countUndelivered(),
     );
+  }
+
+  /** Reads a topic's stream after offset `since` (see `WebSocketBroker.readStream`). */
+  async readStream(
+    topic: string,
+    since: number,
+    limit: number,
+    limits: StreamLimits,
+  ): Promise<StreamRead> {
+    const client = this.sequencer;
+    if (client === undefined || client.status !== 'ready')
+      throw new Error('Redis is not connected');
+    const keys = streamKeys(this.channel, topic);
+    const [epoch, top, entries] = await client.wsStreamReadBuffer(
+      ...keys,
+      since + 1,
+      limit,
+      limits.ttlMs,
+      newEpoch(),
+    );
+    const publications = [];
+    for (const [id, fields] of entries) {
+      const decoded = decodeBrokerMessage(fields[1]);
+      if (decoded?.message.kind !== 'publish') continue;
+      publications.push({
+        offset: parseInt(id.toString('latin1'), 10),
+        data: decoded.message.data,
+      });
+    }
+    return { epoch: epoch.toString('latin1'), top: Number(top), publications };
   }
 
   stats(): BrokerStats {
@@ -135,13 +201,48 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   async stop(): Promise<void> {
-    const clients = [this.publisher, this.subscriber];
-    this.publisher = this.subscriber = undefined;
+    const clients = [this.publisher, this.subscriber, this.sequencer];
+    this.publisher = this.subscriber = this.sequencer = undefined;
     for (const client of clients) {
       client?.removeAllListeners();
       client?.on('error', ignore);
       client?.disconnect();
     }
+  }
+
+  private receive(bytes: Buffer, deliver: (message: BrokerMessage) => void): void {
+    const decoded = decodeSequencedMessage(bytes);
+    if (decoded === undefined) return;
+    // A sequenced publication reaches every instance, this one included.
+    const sequenced = decoded.message.kind === 'publish' && decoded.message.position !== undefined;
+    const own = decoded.origin.equals(this.instanceId);
+    if (own && !sequenced) return;
+    if (!own) this.received++;
+    deliver(decoded.message);
+  }
+
+  private publishToStream(
+    message: BrokerMessage & { kind: 'publish' },
+    limits: StreamLimits,
+  ): void {
+    const client = this.sequencer;
+    if (client === undefined) {
+      this.countUndelivered();
+      return;
+    }
+    client
+      .wsStreamPublish(
+        ...streamKeys(this.channel, message.topic),
+        encodeBrokerMessage(message, this.instanceId),
+        limits.size,
+        limits.ttlMs,
+        this.channel,
+        newEpoch(),
+      )
+      .then(
+        () => this.published++,
+        () => this.countUndelivered(),
+      );
   }
 
   private countUndelivered(): void {
@@ -178,6 +279,20 @@ async function loadRedis(): Promise<RedisConstructor> {
   } catch (error) {
     throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
   }
+}
+
+/** The client that runs the history scripts; it queues while Redis is away (offline queue). */
+function createSequencer(
+  Redis: RedisConstructor,
+  url: string,
+  options: RedisOptions,
+): Redis & StreamCommands {
+  const sequencer = new Redis(url, options) as Redis & StreamCommands;
+  sequencer.defineCommand('wsStreamPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
+  sequencer.defineCommand('wsStreamRead', { numberOfKeys: 2, lua: READ_SCRIPT });
+  // Its outages are the publisher's and subscriber's too, which log them.
+  sequencer.on('error', ignore);
+  return sequencer;
 }
 
 function ignore(): void {}

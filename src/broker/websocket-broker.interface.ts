@@ -1,12 +1,34 @@
 import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { StreamPosition, StreamRead } from '../interfaces/stream-position.interface.js';
+
+/** How much history a broker keeps for a topic: most publications, and for how long after the last (ms). */
+export interface StreamLimits {
+  size: number;
+  ttlMs: number;
+}
 
 /**
  * A `registry.publish()` or `registry.broadcast()` on its way to the other instances. The origin
  * instance has already served its own sockets; `except` does not travel (a handler lives on one
  * instance only).
+ *
+ * A publication of a topic with history, sent to a broker that has `readStream`, is the
+ * exception: it carries `history` (the broker appends it to the topic's stream and gives it the
+ * next offset) and `except` (the id of the connection to leave out); the broker delivers it to
+ * every instance, the origin included, with its `position`.
  */
 export type BrokerMessage =
-  | { kind: 'publish'; topic: string; data: WebSocketMessage }
+  | {
+      kind: 'publish';
+      topic: string;
+      data: WebSocketMessage;
+      /** Set by the registry: keep this publication in the topic's stream. */
+      history?: StreamLimits;
+      /** Set by the broker on delivery: the publication's place in the topic's stream. */
+      position?: StreamPosition;
+      /** The id of the connection to leave out (sequenced publications only). */
+      except?: string;
+    }
   | { kind: 'broadcast'; path: string | undefined; data: WebSocketMessage };
 
 /** What a broker reports in `registry.stats().broker`. */
@@ -62,4 +84,29 @@ export interface WebSocketBroker {
   stats(): BrokerStats;
   /** Called at application shutdown: close connections. */
   stop(): Promise<void>;
+  /**
+   * Optional, with history: reads a topic's stream after offset `since`, at most `limit`
+   * publications, oldest first, with the stream's epoch and top offset (creating the epoch if the
+   * stream has none yet). A broker that has it sequences publications that carry `history` and
+   * delivers them to every instance, the origin included. Rejects when the transport is down.
+   */
+  readStream?(
+    topic: string,
+    since: number,
+    limit: number,
+    limits: StreamLimits,
+  ): Promise<StreamRead>;
+  /**
+   * Optional: called once the transport is back after an outage (publications may have been
+   * missed); the registry then reads every stream it follows from its last offset. Set by the
+   * registry before `start()`.
+   */
+  onResync?: () => void;
+  /**
+   * Optional: this instance's first socket subscribed to `topic` (`topicJoined`), or its last one
+   * left (`topicLeft`), for brokers that subscribe per topic (e.g. sharded Pub/Sub).
+   */
+  topicJoined?(topic: string): void;
+  /** See `topicJoined`. */
+  topicLeft?(topic: string): void;
 }

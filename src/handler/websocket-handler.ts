@@ -5,6 +5,11 @@ import { WebSocketCloseCode } from '../connection/close-codes.js';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
 import type { PresenceEvent, PresenceInfo } from '../presence/presence.interface.js';
+import type {
+  ContinuityLoss,
+  RecoveryResult,
+  SubscribeOptions,
+} from '../interfaces/stream-position.interface.js';
 import type { Route } from '../routing/route.js';
 import {
   closeReasonTooLongMessage,
@@ -108,6 +113,13 @@ export abstract class WebSocketHandler {
    * the presence of: `{ topic, joins, leaves }`, from every instance, this connection's own included.
    */
   onPresence?(event: PresenceEvent): unknown;
+  /**
+   * Called when this instance lost the continuity of a topic with history this connection is
+   * subscribed to (Centrifugo's "insufficient state"): the stream's history was lost (`'epoch'`)
+   * or the publications missed during an outage were trimmed (`'too-old'`). The connection gets
+   * the live publications from `loss.position` on; the moment to make the client reload.
+   */
+  onContinuityLost?(loss: ContinuityLoss): unknown;
 
   /** The query string of the upgrade request. */
   get query(): URLSearchParams {
@@ -225,10 +237,16 @@ export abstract class WebSocketHandler {
 
   /**
    * Subscribes this connection to `topic`: `registry.publish(topic, data)` then reaches it.
-   * A connection leaves all its topics when it closes; on a closed one this does nothing.
+   * A connection leaves all its topics when it closes; on a closed one this does nothing (it
+   * resolves `recovered: false`, reason `'closed'`).
+   *
+   * For a topic with history (`WsModule.forRoot({ history })`), `options.since` (the last position
+   * the client saw) first replays, in order and exactly once, every publication after it, then the
+   * live ones. Resolves to the recovery result (`recovered`, `reason`, `position`); it never
+   * rejects, whatever `since` holds. A topic without history subscribes at once.
    */
-  subscribe(topic: string): void {
-    this[kRoute].lifecycle.registry.subscribe(this, topic);
+  subscribe(topic: string, options?: SubscribeOptions): Promise<RecoveryResult> {
+    return this[kRoute].lifecycle.registry.subscribe(this, topic, options);
   }
 
   /** Leaves `topic`; does nothing if it is not subscribed (e.g. the connection has closed). */

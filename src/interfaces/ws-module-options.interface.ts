@@ -1,5 +1,6 @@
 import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import type { WebSocketPresence } from '../presence/presence.interface.js';
+import type { HistoryOptions } from './topic-history-options.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
 import type { WsServerOptions } from './ws-server-options.interface.js';
 
@@ -22,4 +23,10 @@ export interface WsModuleOptions extends WebSocketRouteOptions, WsServerOptions 
    * `new RedisPresence({ url })` to share it between instances. Default: in-process.
    */
   presence?: WebSocketPresence;
+
+  /**
+   * Which topics keep history, giving each publication a position `{ offset, epoch }` and letting
+   * `handler.subscribe(topic, { since })` resume (per topic pattern, or `default`). Default: none.
+   */
+  history?: HistoryOptions;
 }

@@ -9,12 +9,19 @@ import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
 import { WebSocketCloseCode } from '../connection/close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
-import { kTopics } from '../handler/handler.symbols.js';
+import { kRoute, kTopics } from '../handler/handler.symbols.js';
+import { TopicStreams } from '../history/topic-streams.js';
+import type { TopicStreamsHost } from '../history/topic-streams.host.js';
 import type {
   WebSocketCloseEvent,
   WebSocketHandler,
   WebSocketMessage,
 } from '../handler/websocket-handler.js';
+import type {
+  ContinuityLoss,
+  RecoveryResult,
+  SubscribeOptions,
+} from '../interfaces/stream-position.interface.js';
 import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
 import { InProcessPresence } from '../presence/in-process.presence.js';
 import type {
@@ -27,6 +34,14 @@ import { emptyCounters, type Route } from '../routing/route.js';
 import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
 import { fanOut } from './fan-out.js';
 import type { WebSocketStats, WebSocketTrafficStats } from './websocket-stats.interface.js';
+
+/** What subscribing a connection that has closed resolves to. */
+const CLOSED: RecoveryResult = {
+  recovered: false,
+  reason: 'closed',
+  replayed: 0,
+  position: undefined,
+};
 
 /** @internal where `stats()` finds the routes and refused handshakes (the module's host). */
 export interface RegistryStatsSource {
@@ -78,6 +93,8 @@ export class WebSocketRegistry
   private readonly byRoute = new Map<string, Set<WebSocketHandler>>();
   private readonly topicMembers = new Map<string, Set<WebSocketHandler>>();
   private readonly emptyWaiters: (() => void)[] = [];
+  /** Positions, history and resume of the topics that keep history. */
+  private readonly streams: TopicStreams;
   private opened?: Subject<WebSocketHandler>;
   private closed?: Subject<WebSocketDisconnection>;
   private readonly presenceTracker: PresenceTracker;
@@ -86,6 +103,21 @@ export class WebSocketRegistry
     this.broker = options?.broker ?? new InProcessBroker();
     this.brokerReachesOthers = !(this.broker instanceof InProcessBroker);
     this.presenceTracker = new PresenceTracker(options?.presence ?? new InProcessPresence());
+    const host: TopicStreamsHost = {
+      emit: (topic, payload, except) => {
+        const members = this.topicMembers.get(topic);
+        if (members === undefined) return 0;
+        return fanOut(
+          members,
+          payload,
+          except === undefined ? undefined : this.handlers.get(except),
+        );
+      },
+      deliver: (handler, payload) => fanOut([handler], payload, undefined),
+      join: (handler, topic) => this.join(handler, topic),
+      lost: (loss, handlers) => this.notifyLost(loss, handlers),
+    };
+    this.streams = new TopicStreams(options?.history, this.broker, host);
   }
 
   async onModuleInit(): Promise<void> {
@@ -94,6 +126,7 @@ export class WebSocketRegistry
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.streams.stop();
     await this.broker.stop();
     await this.presenceTracker.stop();
   }
@@ -148,8 +181,16 @@ export class WebSocketRegistry
    * Sends `data` to every connection subscribed to `topic` (see `handler.subscribe()`); with a
    * broker, on every instance. Framed once, like `broadcast()`. A topic nobody here subscribed to
    * costs one map lookup. Returns how many connections of this instance it was passed to.
+   *
+   * A topic with history (`WsModule.forRoot({ history })`) gets a position per publication; over a
+   * broker that sequences (`RedisBroker`), every instance, this one included, delivers it once the
+   * broker has given it its offset, and this returns 0.
    */
   publish(topic: string, data: WebSocketMessage, options: PublishOptions = {}): number {
+    if (this.streams.config.enabled) {
+      const passed = this.streams.publish(topic, data, options.except, this.brokerReachesOthers);
+      if (passed !== undefined) return passed;
+    }
     if (this.brokerReachesOthers) this.broker.publish({ kind: 'publish', topic, data });
     const members = this.topicMembers.get(topic);
     return members === undefined ? 0 : fanOut(members, data, options.except);
@@ -222,22 +263,46 @@ export class WebSocketRegistry
     return this.presenceTracker.leave(handler, topic);
   }
 
-  /** @internal use `handler.subscribe(topic)`. */
-  subscribe(handler: WebSocketHandler, topic: string): void {
-    if (!this.handlers.has(handler.id)) return;
+  /** @internal use `handler.subscribe(topic, options)`. */
+  subscribe(
+    handler: WebSocketHandler,
+    topic: string,
+    options: SubscribeOptions = {},
+  ): Promise<RecoveryResult> {
+    if (!this.handlers.has(handler.id)) return Promise.resolve(CLOSED);
     (handler[kTopics] ??= new Set()).add(topic);
-    let members = this.topicMembers.get(topic);
-    if (!members) this.topicMembers.set(topic, (members = new Set()));
-    members.add(handler);
+    return this.streams.subscribe(handler, topic, options);
   }
 
   /** @internal use `handler.unsubscribe(topic)`. */
   unsubscribe(handler: WebSocketHandler, topic: string): void {
     if (!handler[kTopics]?.delete(topic)) return;
     const members = this.topicMembers.get(topic);
-    if (!members) return;
-    members.delete(handler);
-    if (members.size === 0) this.topicMembers.delete(topic);
+    members?.delete(handler);
+    const remaining = members?.size ?? 0;
+    if (members !== undefined && remaining === 0) {
+      this.topicMembers.delete(topic);
+      this.broker.topicLeft?.(topic);
+    }
+    this.streams.leave(handler, topic, remaining);
+  }
+
+  /** Adds a subscriber once its subscription (and resume) is complete; false if it has gone. */
+  private join(handler: WebSocketHandler, topic: string): boolean {
+    if (!this.handlers.has(handler.id) || !handler[kTopics]?.has(topic)) return false;
+    let members = this.topicMembers.get(topic);
+    if (!members) {
+      this.topicMembers.set(topic, (members = new Set()));
+      this.broker.topicJoined?.(topic);
+    }
+    members.add(handler);
+    return true;
+  }
+
+  private notifyLost(loss: ContinuityLoss, handlers?: Iterable<WebSocketHandler>): void {
+    for (const handler of handlers ?? this.topicMembers.get(loss.topic) ?? []) {
+      handler[kRoute].lifecycle.runHook(handler, handler.onContinuityLost, loss);
+    }
   }
 
   /**
@@ -270,6 +335,7 @@ export class WebSocketRegistry
       this.broadcastLocally(message.data, message.path, undefined);
       return;
     }
+    if (this.streams.config.enabled && this.streams.receive(message)) return;
     const members = this.topicMembers.get(message.topic);
     if (members !== undefined) fanOut(members, message.data, undefined);
   }

@@ -1,5 +1,5 @@
-// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale] [--no-build] [--no-pin] [--profile]
-//   [--out DIR] [--history JSON] [--variant JSON ...]`
+// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale,history,presence] [--no-build]
+//   [--no-pin] [--profile] [--out DIR] [--history JSON] [--variant JSON ...]`
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
 // A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
@@ -369,6 +369,14 @@ async function main() {
       },
     );
   }
+  // Topic history (history.mjs, its own report: results/history.md), after the others.
+  const runHistory = () =>
+    execFileSync(
+      process.execPath,
+      [join(here, 'history.mjs'), ...(flags.quick ? ['--quick'] : []), '--out', flags.out],
+      { cwd: root, stdio: 'inherit' },
+    );
+  if (only && scenarios.length === 0 && only.includes('history')) return runHistory();
   const samples = {};
   for (const scenario of scenarios) {
     samples[scenario.id] = {};
@@ -406,6 +414,7 @@ async function main() {
   writeFileSync(join(flags.out, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
   console.log('\n' + markdown);
   console.log(`Written to ${join(flags.out, `${name}.md`)} and ${name}.json`);
+  if (!only || only.includes('history')) runHistory();
 }
 
 await main();

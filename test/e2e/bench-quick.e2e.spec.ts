@@ -90,5 +90,12 @@ describe('benchmark, quick mode', () => {
     }
     // The scale-out part starts 14 Node instances and 4 redis-servers: about 20-30 s on a quiet
     // machine, a minute when other jobs share the 2 cores.
+    // Topic history: in process, resume vs live, and three instances over Redis next to socket.io.
+    const history = readFileSync(join(out, 'history.md'), 'utf8');
+    expect(history).toMatch(
+      /\| deliveries\/s \(median of \d+\) \| [\d.e+]+ \| [\d.e+]+ \| [\d.e+]+x \|/,
+    );
+    expect(history).toContain('| nestjs-ws-routes, topic with history | ');
+    expect(history).toContain('| socket.io + @socket.io/redis-streams-adapter (recovery on) | ');
   }, 300_000);
 });

@@ -25,10 +25,10 @@ export class RedisCluster {
     for (let i = 0; i < masters; i++) {
       const cwd = mkdtempSync(join(dir, `node-${i}-`));
       nodes.push(
-        await RedisProcess.start(
-          ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+        await RedisProcess.start({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
           cwd,
-        ),
+        }),
       );
     }
     const cluster = new RedisCluster(nodes, dir);

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
+export const REDIS_CLI = '/usr/bin/redis-cli';
 export const REDIS_INSTALL_HINT = 'apt-get install redis-server';
 /** Whether this machine can start a redis-server of its own. */
 export const haveRedisServer = existsSync(REDIS_SERVER);
@@ -11,18 +12,27 @@ export const skipWithoutRedisServer = !process.env.CI && !haveRedisServer;
 /** Appended to the name of a skipped test: what is missing, and how to install it. */
 export const redisMissing = ` [skipped: no ${REDIS_SERVER}; ${REDIS_INSTALL_HINT}]`;
 
+/** How `RedisProcess` starts redis-server. */
+export interface RedisProcessOptions {
+  persistDir?: string;
+  args?: readonly string[];
+  cwd?: string;
+}
+
 /** A redis-server of the test's own, on a free port, that it can kill and start again. */
 export class RedisProcess {
   private child: ChildProcess | undefined;
-  /** `args`: more redis-server arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  /**
+   * `persistDir`: keep data there (append-only file, fsync always), so a restart keeps it.
+   * `args`: more redis-server arguments, e.g. `['--cluster-enabled', 'yes']`; `cwd`: its folder.
+   */
   constructor(
     readonly port: number,
-    private readonly args: readonly string[] = [],
-    private readonly cwd?: string,
+    private readonly options: RedisProcessOptions = {},
   ) {}
 
-  static async start(args: readonly string[] = [], cwd?: string): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort(), args, cwd);
+  static async start(options: RedisProcessOptions = {}): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort(), options);
     await redis.restart();
     return redis;
   }
@@ -39,11 +49,15 @@ export class RedisProcess {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
-      ...this.args,
+      ...(this.options.persistDir === undefined
+        ? ['--appendonly', 'no']
+        : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.options.persistDir]),
+      ...(this.options.args ?? []),
     ];
-    const child = spawn(REDIS_SERVER, args, { cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(REDIS_SERVER, args, {
+      cwd: this.options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     return new Promise((resolve, reject) => {
       let output = '';
@@ -56,6 +70,20 @@ export class RedisProcess {
         if (output.includes('Ready to accept connections')) resolve();
       });
     });
+  }
+
+  /** Runs one command with `redis-cli` against this server; resolves with its output. */
+  cli(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(REDIS_CLI, ['-p', String(this.port), ...args], (error, stdout) =>
+        error ? reject(error) : resolve(stdout),
+      );
+    });
+  }
+
+  /** Sends `signal` to the server (e.g. SIGSTOP and SIGCONT to pause it). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
   }
 
   async kill(): Promise<void> {

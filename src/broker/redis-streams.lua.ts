@@ -1,0 +1,49 @@
+/**
+ * The Redis broker's Lua scripts, after Centrifugo's `broker_redis.go`: per topic a meta HASH
+ * (`e` epoch, `s` top offset) and a STREAM whose entry ids are `<offset>-0`. Both keys of a topic
+ * share the hash tag `{topic}`, so one script touches one Redis Cluster slot.
+ */
+
+/**
+ * Appends a publication and publishes it, atomically, so history and live delivery never
+ * disagree. KEYS: stream, meta. ARGV: encoded message, MAXLEN, ttl (ms), channel, epoch to use if
+ * the topic has none. Publishes `S<epoch>:<offset>:<message>`; returns the offset.
+ */
+export const PUBLISH_SCRIPT = `
+local epoch = redis.call('hget', KEYS[2], 'e')
+if not epoch then
+  epoch = ARGV[5]
+  redis.call('hset', KEYS[2], 'e', epoch)
+end
+local offset = redis.call('hincrby', KEYS[2], 's', 1)
+redis.call('xadd', KEYS[1], 'MAXLEN', ARGV[2], offset .. '-0', 'd', ARGV[1])
+redis.call('pexpire', KEYS[1], ARGV[3])
+redis.call('pexpire', KEYS[2], ARGV[3])
+redis.call('publish', ARGV[4], 'S' .. epoch .. ':' .. offset .. ':' .. ARGV[1])
+return offset
+`;
+
+/**
+ * Reads a topic's stream. KEYS: stream, meta. ARGV: first offset to read, how many (0: none),
+ * ttl (ms), epoch to set if the topic has none (so a position given now stays valid). Returns
+ * `{ epoch, top, entries }`.
+ */
+export const READ_SCRIPT = `
+local epoch = redis.call('hget', KEYS[2], 'e')
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('hset', KEYS[2], 'e', epoch)
+  redis.call('pexpire', KEYS[2], ARGV[3])
+end
+local top = tonumber(redis.call('hget', KEYS[2], 's') or '0')
+local entries = {}
+if ARGV[2] ~= '0' then
+  entries = redis.call('xrange', KEYS[1], ARGV[1] .. '-0', '+', 'COUNT', ARGV[2])
+end
+return {epoch, top, entries}
+`;
+
+/** The keys of one topic: `<prefix>:{<topic>}:stream` and `<prefix>:{<topic>}:meta`. */
+export function streamKeys(prefix: string, topic: string): [string, string] {
+  return [`${prefix}:{${topic}}:stream`, `${prefix}:{${topic}}:meta`];
+}

@@ -1,0 +1,250 @@
+import type { StreamLimits, WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type {
+  RecoveryResult,
+  StreamPosition,
+  StreamRead,
+  SubscribeOptions,
+} from '../interfaces/stream-position.interface.js';
+import type { ResolvedTopicHistory } from '../interfaces/topic-history-options.interface.js';
+import { planRecovery, readWindow } from './recovery.js';
+import type { TopicStreamsHost } from './topic-streams.host.js';
+
+/** A publication as the broker delivered it. */
+interface Sequenced {
+  position: StreamPosition;
+  data: WebSocketMessage;
+  except: string | undefined;
+}
+
+/** A built publication, as a resuming connection receives it. */
+interface Built {
+  offset: number;
+  epoch: string;
+  payload: WebSocketMessage;
+}
+
+/**
+ * A connection between `subscribe(topic, { since })` and joining the topic's subscribers: while
+ * the stream is read, the topic's publications are `held`; after, until the instance's own
+ * sequence has caught up with it, they are sent to it one by one (deduplicated by offset).
+ */
+interface Resumer {
+  handler: WebSocketHandler;
+  held: Built[] | undefined;
+  epoch: string;
+  last: number;
+}
+
+/** One topic this instance follows: the last offset delivered here, and what waits for a gap. */
+interface TopicState {
+  history: ResolvedTopicHistory;
+  epoch: string | undefined;
+  last: number;
+  healing: boolean;
+  held: Sequenced[];
+  resumers: Set<Resumer>;
+}
+
+/**
+ * Orders a broker's sequenced publications per topic on this instance: delivers them in offset
+ * order exactly once, reads a missed range back from the stream when offsets jump (or after an
+ * outage), and tells the subscribers when the stream no longer has it (Centrifugo's
+ * "insufficient state"). Also runs resumes: history first, then the live publications, with the
+ * ones that arrive meanwhile held and deduplicated by offset.
+ */
+export class TopicSequencer {
+  private readonly states = new Map<string, TopicState>();
+
+  constructor(
+    private readonly broker: WebSocketBroker & {
+      readStream: NonNullable<WebSocketBroker['readStream']>;
+    },
+    private readonly host: TopicStreamsHost,
+  ) {}
+
+  /** A publication the broker delivered. */
+  receive(topic: string, position: StreamPosition, data: WebSocketMessage, except?: string): void {
+    const state = this.states.get(topic);
+    if (state !== undefined) this.accept(topic, state, { position, data, except });
+  }
+
+  /** Subscribes `handler` from `options.since` (see `handler.subscribe`). */
+  async subscribe(
+    handler: WebSocketHandler,
+    topic: string,
+    history: ResolvedTopicHistory,
+    options: SubscribeOptions,
+  ): Promise<RecoveryResult> {
+    const state = this.follow(topic, history);
+    const resumer: Resumer = { handler, held: [], epoch: '', last: 0 };
+    state.resumers.add(resumer);
+    const { after, limit } = readWindow(options.since, history.recoveryLimit);
+    let read: StreamRead;
+    try {
+      read = await this.broker.readStream(topic, after, limit, limitsOf(history));
+    } catch {
+      state.resumers.delete(resumer);
+      this.host.join(handler, topic);
+      return { recovered: false, reason: 'unavailable', replayed: 0, position: undefined };
+    }
+    const plan = planRecovery(read, options.since, history.recoveryLimit);
+    resumer.epoch = read.epoch;
+    resumer.last = plan.recovered ? (options.since?.offset ?? read.top) : read.top;
+    for (const publication of plan.replay) {
+      const position = { offset: publication.offset, epoch: read.epoch };
+      this.sendTo(resumer, {
+        ...position,
+        payload: build(history, publication.data, position, topic),
+      });
+    }
+    const held = resumer.held ?? [];
+    resumer.held = undefined;
+    for (const built of held) this.sendTo(resumer, built);
+    this.promoteIfCaughtUp(topic, state, resumer);
+    const position = { offset: resumer.last, epoch: resumer.epoch };
+    return {
+      recovered: plan.recovered,
+      reason: plan.reason,
+      replayed: plan.replay.length,
+      position,
+    };
+  }
+
+  /** `handler` left `topic` (or closed). */
+  leave(handler: WebSocketHandler, topic: string, stillSubscribed: boolean): void {
+    const state = this.states.get(topic);
+    if (state === undefined) return;
+    for (const resumer of state.resumers)
+      if (resumer.handler === handler) state.resumers.delete(resumer);
+    if (!stillSubscribed && state.resumers.size === 0) this.states.delete(topic);
+  }
+
+  /** After an outage: read every followed stream from its last offset. */
+  resync(): void {
+    for (const [topic, state] of this.states) this.heal(topic, state);
+  }
+
+  private follow(topic: string, history: ResolvedTopicHistory): TopicState {
+    let state = this.states.get(topic);
+    if (state === undefined) {
+      state = { history, epoch: undefined, last: 0, healing: false, held: [], resumers: new Set() };
+      this.states.set(topic, state);
+      this.heal(topic, state);
+    }
+    return state;
+  }
+
+  private accept(topic: string, state: TopicState, publication: Sequenced): void {
+    const { offset, epoch } = publication.position;
+    if (state.healing || state.epoch === undefined) {
+      state.held.push(publication);
+    } else if (epoch !== state.epoch || offset > state.last + 1) {
+      state.held.push(publication);
+      this.heal(topic, state);
+    } else if (offset === state.last + 1) {
+      state.last = offset;
+      this.emit(topic, state, publication);
+    }
+  }
+
+  private emit(topic: string, state: TopicState, publication: Sequenced): void {
+    const { position } = publication;
+    const payload = build(state.history, publication.data, position, topic);
+    this.host.emit(topic, payload, publication.except);
+    for (const resumer of state.resumers) {
+      const built = { ...position, payload };
+      if (resumer.held !== undefined) resumer.held.push(built);
+      else if (publication.except !== resumer.handler.id) {
+        this.sendTo(resumer, built);
+        this.promoteIfCaughtUp(topic, state, resumer);
+      }
+    }
+  }
+
+  /** Reads the stream after the last offset delivered here; delivers what was missed, then what was held. */
+  private heal(topic: string, state: TopicState): void {
+    if (state.healing) return;
+    state.healing = true;
+    const known = state.epoch !== undefined;
+    const limit = known ? state.history.size : 0;
+    this.broker.readStream(topic, state.last, limit, limitsOf(state.history)).then(
+      (read) => {
+        state.healing = false;
+        if (this.states.get(topic) !== state) return;
+        if (known) this.catchUp(topic, state, read);
+        else ({ epoch: state.epoch, top: state.last } = read);
+        const held = state.held.splice(0).toSorted((a, b) => a.position.offset - b.position.offset);
+        for (const publication of held) this.accept(topic, state, publication);
+        for (const resumer of state.resumers) {
+          if (resumer.held === undefined) this.promoteIfCaughtUp(topic, state, resumer);
+        }
+      },
+      // Retried at the next resync (the broker reconnects and calls onResync).
+      () => (state.healing = false),
+    );
+  }
+
+  private catchUp(topic: string, state: TopicState, read: StreamRead): void {
+    if (read.epoch !== state.epoch) {
+      state.epoch = read.epoch;
+      state.last = read.top;
+      state.held = state.held.filter((held) => held.position.epoch === read.epoch);
+      this.lost(topic, state, 'epoch');
+      return;
+    }
+    const first = read.publications[0]?.offset ?? read.top + 1;
+    if (first > state.last + 1 && read.top > state.last) {
+      state.last = first - 1;
+      this.lost(topic, state, 'too-old');
+    }
+    for (const publication of read.publications) {
+      if (publication.offset !== state.last + 1) continue;
+      state.last = publication.offset;
+      const position = { offset: publication.offset, epoch: read.epoch };
+      this.emit(topic, state, { position, data: publication.data, except: undefined });
+    }
+  }
+
+  private lost(topic: string, state: TopicState, reason: 'epoch' | 'too-old'): void {
+    const loss = { topic, reason, position: { offset: state.last, epoch: state.epoch! } };
+    this.host.lost(loss);
+    const following = [...state.resumers].filter((resumer) => resumer.held === undefined);
+    for (const resumer of following) {
+      resumer.epoch = loss.position.epoch;
+      resumer.last = loss.position.offset;
+    }
+    this.host.lost(
+      loss,
+      following.map((resumer) => resumer.handler),
+    );
+  }
+
+  private sendTo(resumer: Resumer, built: Built): void {
+    if (built.epoch === resumer.epoch && built.offset <= resumer.last) return;
+    resumer.epoch = built.epoch;
+    resumer.last = built.offset;
+    this.host.deliver(resumer.handler, built.payload);
+  }
+
+  /** Once this instance's sequence has reached the resumer's offset, it joins the subscribers. */
+  private promoteIfCaughtUp(topic: string, state: TopicState, resumer: Resumer): void {
+    if (state.epoch !== resumer.epoch || state.last < resumer.last) return;
+    state.resumers.delete(resumer);
+    this.host.join(resumer.handler, topic);
+  }
+}
+
+/** The payload sockets get for a publication: built by the topic's `payload` option, or the data. */
+export function build(
+  history: ResolvedTopicHistory,
+  data: WebSocketMessage,
+  position: StreamPosition,
+  topic: string,
+): WebSocketMessage {
+  return history.payload === undefined ? data : history.payload(data, position, topic);
+}
+
+function limitsOf(history: ResolvedTopicHistory): StreamLimits {
+  return { size: history.size, ttlMs: history.ttlMs };
+}

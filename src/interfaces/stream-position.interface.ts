@@ -1,0 +1,74 @@
+import type { WebSocketMessage } from '../handler/websocket-handler.js';
+
+/**
+ * Where a publication sits in its topic's stream (Centrifugo's `StreamPosition`). `offset` grows by
+ * one per publication of the topic, from 1; `epoch` names the stream and changes whenever its
+ * history was lost (Redis restarted without persistence, the stream expired), so a position of a
+ * lost stream is never mistaken for one of the new stream.
+ */
+export interface StreamPosition {
+  /** The publication's number in its topic, from 1; 0 before the first publication. */
+  offset: number;
+  /** The stream's identity: a random string chosen when the stream was (re)created. */
+  epoch: string;
+}
+
+/** A publication read back from a topic's history. */
+export interface StreamPublication {
+  offset: number;
+  data: WebSocketMessage;
+}
+
+/** What a history read returns: the stream's epoch and top offset, and the publications after `since`. */
+export interface StreamRead {
+  epoch: string;
+  /** The offset of the newest publication (0 if none yet). */
+  top: number;
+  /** Publications with an offset above the one asked for, oldest first, at most the limit plus one. */
+  publications: StreamPublication[];
+}
+
+/**
+ * Why a recovery was incomplete: `'epoch'` the stream is not the one the position belongs to (its
+ * history was lost); `'too-old'` the publications after the position were trimmed or expired;
+ * `'limit'` more were missed than the topic's `recoveryLimit`; `'invalid'` the position is not one
+ * this stream could have given (negative or non-integer offset, beyond the top, no epoch);
+ * `'no-history'` the topic keeps no history; `'unavailable'` the broker could not be reached; `'closed'` the connection closed first.
+ */
+export type RecoveryFailureReason =
+  'epoch' | 'too-old' | 'limit' | 'invalid' | 'no-history' | 'unavailable' | 'closed';
+
+/** Options of `handler.subscribe(topic, options)`. */
+export interface SubscribeOptions {
+  /**
+   * The last position the client saw on this topic (after a reconnect). The publications after it
+   * are sent, in order, before the live ones. Untrusted input is fine: anything that is not a
+   * position of this stream gets `recovered: false` with a reason, never an exception.
+   */
+  since?: StreamPosition;
+}
+
+/**
+ * What `handler.subscribe()` resolves to (Centrifugo's `recovered` flag). Without `since`,
+ * `recovered` is true (nothing was asked for). When false, nothing was replayed: the connection
+ * gets the live publications from `position` on, and the application should reload its state.
+ */
+export interface RecoveryResult {
+  /** Whether every publication after `since` was sent (or none was asked for). */
+  recovered: boolean;
+  /** Why not, when `recovered` is false. */
+  reason?: RecoveryFailureReason;
+  /** How many publications were replayed. */
+  replayed: number;
+  /** The position the connection is at now; undefined for a topic without history. */
+  position: StreamPosition | undefined;
+}
+
+/** What `handler.onContinuityLost()` gets (Centrifugo's "insufficient state"). */
+export interface ContinuityLoss {
+  topic: string;
+  /** `'epoch'` the stream's history was lost; `'too-old'` the missed publications were trimmed. */
+  reason: 'epoch' | 'too-old';
+  /** Where the live stream goes on from. */
+  position: StreamPosition;
+}

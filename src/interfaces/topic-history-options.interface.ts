@@ -1,0 +1,41 @@
+import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { StreamPosition } from './stream-position.interface.js';
+
+/** How much history one topic keeps (Centrifugo's `history_size` / `history_ttl`). */
+export interface TopicHistoryOptions {
+  /** Most publications kept per topic. Default 100. */
+  size?: number;
+  /** How long a topic's history lives after its last publication (ms). Default 300000 (5 min). */
+  ttlMs?: number;
+  /** Most publications one resume may replay; past it `recovered: false, reason: 'limit'`. Default `size`. */
+  recoveryLimit?: number;
+  /**
+   * Builds the payload sockets receive from a publication's data and position, e.g.
+   * `(data, { offset, epoch }) => JSON.stringify({ offset, epoch, data })`. Called once per
+   * publication for all local subscribers (and once per replayed publication per resuming
+   * connection). Default: the data as published (the position does not reach the client).
+   */
+  payload?: (data: WebSocketMessage, position: StreamPosition, topic: string) => WebSocketMessage;
+}
+
+/**
+ * `WsModule.forRoot({ history })`: which topics keep history. Off by default: a topic matching
+ * no pattern and no `default` keeps none.
+ */
+export interface HistoryOptions {
+  /**
+   * Per topic pattern: an exact topic, or a prefix ending in `*` (e.g. `'room:*'`). The first
+   * matching pattern, in the object's order, wins.
+   */
+  topics?: Record<string, TopicHistoryOptions>;
+  /** For topics no pattern matches. Default none: no history. */
+  default?: TopicHistoryOptions;
+}
+
+/** @internal `TopicHistoryOptions` with its defaults applied. */
+export interface ResolvedTopicHistory {
+  size: number;
+  ttlMs: number;
+  recoveryLimit: number;
+  payload: TopicHistoryOptions['payload'];
+}

@@ -1,0 +1,229 @@
+import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import {
+  WebSocketHandler,
+  WebSocketRegistry,
+  WebSocketRoute,
+  WsModule,
+  type ContinuityLoss,
+  type StreamPosition,
+  type WebSocketMessage,
+  type WsModuleOptions,
+} from '../../src/index.js';
+import { historyQuery, type HistoryFrame } from '../history/history-client.js';
+import { ADAPTERS, messages, nextMessage, startApp, until } from '../support/app.js';
+
+@Injectable()
+class HistoryHandler extends WebSocketHandler {
+  override async onOpen() {
+    const since = JSON.parse(this.query.get('since') ?? '{}');
+    for (const topic of (this.query.get('topics') ?? '').split(',').filter(Boolean)) {
+      const result = await this.subscribe(topic, { since: since[topic] });
+      this.send(JSON.stringify({ type: 'recovery', topic, ...result }));
+    }
+  }
+  override onContinuityLost(loss: ContinuityLoss) {
+    this.send(JSON.stringify({ type: 'lost', ...loss }));
+  }
+}
+
+@Controller()
+class HistoryController {
+  @WebSocketRoute('h', HistoryHandler)
+  history() {}
+}
+
+let built = 0;
+const payload = (data: WebSocketMessage, { offset, epoch }: StreamPosition, topic: string) => {
+  built++;
+  return JSON.stringify({ type: 'pub', topic, offset, epoch, data });
+};
+
+const HISTORY: WsModuleOptions['history'] = {
+  topics: {
+    'short:*': { size: 3, payload },
+    'few:*': { size: 100, recoveryLimit: 2, payload },
+    'room:*': { payload },
+  },
+};
+
+const parse = (frame: WebSocketMessage) => JSON.parse(String(frame)) as HistoryFrame;
+
+describe.each(ADAPTERS)('topic history in one process (%s)', (adapter) => {
+  let app: INestApplication;
+  let registry: WebSocketRegistry;
+  let base: string;
+  const clients: WebSocket[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.terminate();
+    await app?.close();
+  });
+
+  async function start(history: WsModuleOptions['history']) {
+    @Module({
+      imports: [WsModule.forRoot({ heartbeatMs: 0, history })],
+      controllers: [HistoryController],
+    })
+    class AppModule {}
+    const started = await startApp({ imports: [AppModule] }, undefined, adapter, {
+      logger: ['error', 'warn'],
+    });
+    app = started.app;
+    registry = app.get(WebSocketRegistry);
+    base = started.url('');
+  }
+
+  /**
+   * Connects to `/h` and returns the client with its first `count` frames (by default one
+   * recovery frame per topic), listening from before the handshake completes: `onOpen()`'s
+   * frames may arrive with the handshake's response.
+   */
+  async function open(
+    topics: string[],
+    since: Record<string, unknown> = {},
+    count = topics.length,
+  ) {
+    const client = new WebSocket(`${base}/h${historyQuery(topics, since)}`);
+    clients.push(client);
+    const frames = (await messages(client, count)).map(parse);
+    return { client, frames };
+  }
+
+  it('numbers each publication with an offset and an epoch, and builds its payload once for all subscribers', async () => {
+    await start(HISTORY);
+    const subscribers = await Promise.all([1, 2, 3].map(() => open(['room:a'])));
+    const epoch = (subscribers[0].frames[0] as { position: StreamPosition }).position.epoch;
+    expect(subscribers[0].frames[0]).toEqual({
+      type: 'recovery',
+      topic: 'room:a',
+      recovered: true,
+      replayed: 0,
+      position: { offset: 0, epoch },
+    });
+    built = 0;
+    const arrived = subscribers.map(({ client }) => messages(client, 3));
+    for (const data of ['one', 'two', 'three']) expect(registry.publish('room:a', data)).toBe(3);
+    const expected = ['one', 'two', 'three'].map((data, i) => ({
+      type: 'pub',
+      topic: 'room:a',
+      offset: i + 1,
+      epoch,
+      data,
+    }));
+    for (const got of await Promise.all(arrived)) expect(got.map(parse)).toEqual(expected);
+    expect(built).toBe(3);
+  });
+
+  it('resumes from `since`: the missed publications in order, exactly once, then the live ones', async () => {
+    await start(HISTORY);
+    const first = await open(['room:a', 'room:b']);
+    registry.publish('room:a', 'a1');
+    const a1 = parse(await nextMessage(first.client)) as HistoryFrame & { type: 'pub' };
+    first.client.terminate();
+    await until(() => registry.subscriberCount('room:a') === 0);
+    for (const data of ['a2', 'a3', 'a4']) registry.publish('room:a', data);
+    registry.publish('room:b', 'b1');
+    const since = {
+      'room:a': { offset: a1.offset, epoch: a1.epoch },
+      'room:b': (first.frames[1] as { position: StreamPosition }).position,
+    };
+    const { client, frames: replay } = await open(['room:a', 'room:b'], since, 6);
+    expect(
+      replay.map((frame) => [frame.type, frame.topic, 'data' in frame ? frame.data : frame.type]),
+    ).toEqual([
+      ['pub', 'room:a', 'a2'],
+      ['pub', 'room:a', 'a3'],
+      ['pub', 'room:a', 'a4'],
+      ['recovery', 'room:a', 'recovery'],
+      ['pub', 'room:b', 'b1'],
+      ['recovery', 'room:b', 'recovery'],
+    ]);
+    expect(replay[3]).toMatchObject({
+      recovered: true,
+      replayed: 3,
+      position: { offset: 4, epoch: a1.epoch },
+    });
+    expect(replay[5]).toMatchObject({ recovered: true, replayed: 1, position: { offset: 1 } });
+    const live = nextMessage(client);
+    registry.publish('room:a', 'a5');
+    expect(parse(await live)).toMatchObject({ type: 'pub', offset: 5, data: 'a5' });
+  });
+
+  it('answers every bad `since` with a reason and keeps the connection subscribed, never throwing', async () => {
+    await start(HISTORY);
+    const { frames } = await open(['room:a', 'short:a', 'few:a']);
+    const epochOf = (i: number) => (frames[i] as { position: StreamPosition }).position.epoch;
+    const epoch = epochOf(0);
+    for (let i = 0; i < 5; i++) {
+      registry.publish('room:a', `r${i}`);
+      registry.publish('short:a', `s${i}`);
+      registry.publish('few:a', `f${i}`);
+    }
+    const epochs: Record<string, string> = {
+      'room:a': epoch,
+      'short:a': epochOf(1),
+      'few:a': epochOf(2),
+    };
+    const tops: Record<string, number> = { 'room:a': 5, 'short:a': 5, 'few:a': 5 };
+    const cases: [string, unknown, string][] = [
+      ['room:a', { offset: 2, epoch: 'not-the-epoch' }, 'epoch'],
+      ['room:a', { offset: 1000, epoch }, 'invalid'],
+      ['room:a', { offset: -1, epoch }, 'invalid'],
+      ['room:a', { offset: 'abc', epoch }, 'invalid'],
+      ['room:a', { offset: 1.5, epoch }, 'invalid'],
+      ['room:a', 'garbage', 'invalid'],
+      ['short:a', { offset: 1, epoch: epochOf(1) }, 'too-old'],
+      ['few:a', { offset: 1, epoch: epochOf(2) }, 'limit'],
+      ['kept:a', { offset: 1, epoch }, 'no-history'],
+    ];
+    for (const [topic, since, reason] of cases) {
+      const {
+        client,
+        frames: [result],
+      } = await open([topic], { [topic]: since });
+      const top = topic in tops ? { offset: tops[topic]++, epoch: epochs[topic] } : undefined;
+      expect(result, `${topic} since ${JSON.stringify(since)}`).toEqual({
+        type: 'recovery',
+        topic,
+        recovered: false,
+        reason,
+        replayed: 0,
+        ...(top === undefined ? {} : { position: top }),
+      });
+      const live = nextMessage(client);
+      registry.publish(topic, 'still subscribed');
+      const got = await live;
+      const data = topic in tops ? (parse(got) as { data: string }).data : got;
+      expect(data).toBe('still subscribed');
+    }
+  });
+
+  it('keeps no history unless configured: positions are undefined, `since` answers no-history', async () => {
+    await start(undefined);
+    const { client, frames } = await open(['room:a']);
+    expect(frames[0]).toEqual({ type: 'recovery', topic: 'room:a', recovered: true, replayed: 0 });
+    const live = nextMessage(client);
+    expect(registry.publish('room:a', 'plain')).toBe(1);
+    expect(await live).toBe('plain');
+    const resumed = await open(['room:a'], { 'room:a': { offset: 0, epoch: 'x' } });
+    expect(resumed.frames[0]).toMatchObject({ recovered: false, reason: 'no-history' });
+  });
+
+  it("starts a new epoch once a topic's history has expired, so an old position is never replayed", async () => {
+    await start({ default: { ttlMs: 200, payload } });
+    const { frames } = await open(['room:a']);
+    const old = (frames[0] as { position: StreamPosition }).position;
+    registry.publish('room:a', 'before');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    registry.publish('room:a', 'after');
+    const resumed = await open(['room:a'], { 'room:a': old });
+    expect(resumed.frames[0]).toMatchObject({
+      recovered: false,
+      reason: 'epoch',
+      position: { offset: 1 },
+    });
+    expect((resumed.frames[0] as { position: StreamPosition }).position.epoch).not.toBe(old.epoch);
+  });
+});

@@ -1,0 +1,90 @@
+// The history test app, from the BUILT package (dist/src), for the history tests
+// (history.app.mjs) and the bench (test/bench/servers/history.mjs).
+//
+// GET /h?topics=a,b&since={"a":{"offset":3,"epoch":"..."}} subscribes to each topic in order,
+// resuming from `since`, and answers with JSON frames: {type:'recovery', topic, ...result} after
+// each subscribe, {type:'pub', topic, offset, epoch, data} per publication, {type:'lost', ...}.
+// GET /publish takes frames [topic, data] and publishes them. GET /sub subscribes to `plain` and
+// `kept` and sends nothing (the bench's fan-out).
+import 'reflect-metadata';
+import { Controller, Inject, Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import {
+  RedisBroker,
+  WebSocketHandler,
+  WebSocketRegistry,
+  WebSocketRoute,
+  WsModule,
+} from '../../dist/src/index.js';
+import { decorateClass, decorateMethod } from '../bench/servers/decorate.mjs';
+
+class SubscribeHandler extends WebSocketHandler {
+  onOpen() {
+    this.subscribe('plain');
+    this.subscribe('kept');
+  }
+}
+decorateClass(SubscribeHandler, [Injectable()]);
+
+class HistoryHandler extends WebSocketHandler {
+  async onOpen() {
+    const since = JSON.parse(this.query.get('since') ?? '{}');
+    for (const topic of (this.query.get('topics') ?? '').split(',').filter(Boolean)) {
+      const result = await this.subscribe(topic, { since: since[topic] });
+      if (this.isOpen) this.send(JSON.stringify({ type: 'recovery', topic, ...result }));
+    }
+  }
+  onContinuityLost(loss) {
+    this.send(JSON.stringify({ type: 'lost', ...loss }));
+  }
+}
+decorateClass(HistoryHandler, [Injectable()]);
+
+class PublishHandler extends WebSocketHandler {
+  constructor(registry) {
+    super();
+    this.registry = registry;
+  }
+  onMessage(frame) {
+    const [topic, data] = JSON.parse(frame);
+    this.registry.publish(topic, data);
+  }
+}
+Inject(WebSocketRegistry)(PublishHandler, undefined, 0);
+decorateClass(PublishHandler, [Injectable()]);
+
+class HistoryController {
+  history() {}
+  publish() {}
+  sub() {}
+}
+decorateMethod(HistoryController, 'history', [WebSocketRoute('/h', HistoryHandler)]);
+decorateMethod(HistoryController, 'publish', [WebSocketRoute('/publish', PublishHandler)]);
+decorateMethod(HistoryController, 'sub', [WebSocketRoute('/sub', SubscribeHandler)]);
+decorateClass(HistoryController, [Controller()]);
+
+/** Starts the app on 127.0.0.1:`port` (0: any); resolves with it and its registry. */
+export async function startHistoryApp({ platform = 'express', redisUrl, history, port = 0 }) {
+  class AppModule {}
+  decorateClass(AppModule, [
+    Module({
+      imports: [
+        WsModule.forRoot({
+          heartbeatMs: 0,
+          broker: redisUrl ? new RedisBroker({ url: redisUrl, connectTimeoutMs: 2000 }) : undefined,
+          history,
+        }),
+      ],
+      controllers: [HistoryController],
+    }),
+  ]);
+  const options = { logger: ['error', 'warn'] };
+  const app =
+    platform === 'fastify'
+      ? await NestFactory.create(AppModule, new FastifyAdapter(), options)
+      : await NestFactory.create(AppModule, options);
+  app.enableShutdownHooks();
+  await app.listen(port, '127.0.0.1');
+  return { app, registry: app.get(WebSocketRegistry), port: app.getHttpServer().address().port };
+}

@@ -1,0 +1,17 @@
+// One instance of the history test app (history-app.module.mjs) as its own process, for the
+// history tests. Env: PLATFORM (express|fastify), REDIS_URL (none: in-process broker),
+// HISTORY_SIZE (default 1000), PORT (default 0). Prints the URL it listens on.
+import { startHistoryApp } from './history-app.module.mjs';
+
+const { PLATFORM = 'express', REDIS_URL, HISTORY_SIZE = '1000', PORT = '0' } = process.env;
+
+const payload = (data, { offset, epoch }, topic) =>
+  JSON.stringify({ type: 'pub', topic, offset, epoch, data });
+
+const { port } = await startHistoryApp({
+  platform: PLATFORM,
+  redisUrl: REDIS_URL,
+  port: Number(PORT),
+  history: { default: { size: Number(HISTORY_SIZE), ttlMs: 600_000, payload } },
+});
+console.log(`Listening on http://127.0.0.1:${port}`);
