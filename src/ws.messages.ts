@@ -56,9 +56,13 @@ export const invalidOptionMessage = (
   value: unknown,
   expected: string,
 ) =>
-  `WebSocket route ${route}: option ${option} is ${JSON.stringify(value) ?? String(value)}; ` +
+  `WebSocket route ${route}: option ${option} is ${optionValue(value)}; ` +
   `expected ${expected}. Fix it in @WebSocketRoute() or in WsModule.forRoot().`;
 
 export const listenFailedMessage = (port: number, host: string | undefined, detail: string) =>
   `The WebSocket server of WsModule.forRoot({ port: ${port} }) cannot listen on ` +
   `${host ?? 'all interfaces'}: ${detail}. Choose another port, or 0 and read WsServer.address().port.`;
+
+/** An option's value as the user wrote it: `NaN` and `Infinity` stay themselves (JSON says `null`). */
+const optionValue = (value: unknown) =>
+  typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));

@@ -22,6 +22,8 @@ interface ParameterizedEntry {
   segments: (string | { name: string })[];
 }
 
+const AUTHORITY_END = '/?#';
+
 const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 /**
@@ -65,13 +67,15 @@ export class RouteTable {
     if (route) return { route, params: NO_PARAMS };
     if (this.parameterized.length === 0) return undefined;
     const parts = path.split('/');
+    let malformed: RouteMatch | undefined;
     for (const entry of this.parameterized) {
       const params = matchSegments(entry.segments, parts);
       if (params instanceof MalformedParam)
-        return { route: entry.route, params: NO_PARAMS, malformedParam: params.name };
-      if (params) return { route: entry.route, params };
+        malformed ??= { route: entry.route, params: NO_PARAMS, malformedParam: params.name };
+      else if (params) return { route: entry.route, params };
     }
-    return undefined;
+    // A later route that decodes wins; only then is the request malformed.
+    return malformed;
   }
 }
 
@@ -80,19 +84,19 @@ function matchSegments(
   parts: string[],
 ): Record<string, string> | MalformedParam | undefined {
   if (segments.length !== parts.length) return undefined;
+  // Literals first: a bad percent-encoding is this route's 400 only on a path of this route.
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
+    if (typeof segment === 'string' ? segment !== parts[i] : parts[i] === '') return undefined;
+  }
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
-    const part = parts[i];
-    if (typeof segment === 'string') {
-      if (segment !== part) return undefined;
-    } else {
-      if (part === '') return undefined;
-      try {
-        params[segment.name] = decodeURIComponent(part);
-      } catch {
-        return new MalformedParam(segment.name);
-      }
+    if (typeof segment === 'string') continue;
+    try {
+      params[segment.name] = decodeURIComponent(parts[i]);
+    } catch {
+      return new MalformedParam(segment.name);
     }
   }
   return params;
@@ -107,8 +111,11 @@ export function pathOf(target: string): string {
   if (target[0] !== '/') {
     const authority = target.indexOf('://');
     if (authority !== -1) {
-      start = target.indexOf('/', authority + 3);
-      if (start === -1) return '/';
+      // The authority ends at the path, the query or the fragment (RFC 3986 3.2): in
+      // `http://host?x=/echo` the path is empty, i.e. `/`.
+      start = authority + 3;
+      while (start < target.length && !AUTHORITY_END.includes(target[start])) start++;
+      if (target[start] !== '/') return '/';
     }
   }
   const queryAt = target.indexOf('?', start);

@@ -166,6 +166,13 @@ describe.each(SERVERS)(
       expect(negative.message).toBe(
         invalidOptionMessage(label, 'closeTimeoutMs', -1, 'an integer >= 0'),
       );
+      // A number parsed from an unset environment variable: the message says NaN, not null.
+      const parsed = await bootstrapError(server, [
+        routeController('ChatController', EchoHandler, { heartbeatMs: Number(undefined) }),
+      ]);
+      expect(parsed.message).toContain(
+        `${label}: option heartbeatMs is NaN; expected an integer >= 0`,
+      );
     });
   },
 );

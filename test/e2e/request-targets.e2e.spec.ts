@@ -19,6 +19,12 @@ class TargetsController {
   @WebSocketRoute('rooms/:room', EchoHandler)
   room() {}
 
+  @WebSocketRoute('shelves/:shelf/books', EchoHandler)
+  books() {}
+
+  @WebSocketRoute('shelves/:label/maps', EchoHandler)
+  maps() {}
+
   @Get('http/:id')
   http(@Param('id') id: string) {
     return { id };
@@ -76,5 +82,25 @@ describe.each(SERVERS)('request targets (%s)', (server) => {
       socket.destroy();
       expect({ target, status: response.status }).toEqual({ target, status: 101 });
     }
+  });
+
+  it("a malformed :param on a path no route has is 404; on a route, the 400 names that route's :param", async () => {
+    const answers: Record<string, [number, string]> = {};
+    for (const path of [`/shelves/${MALFORMED}/atlas`, `/shelves/${MALFORMED}/maps`]) {
+      const { status, body } = await rawRequest(port, handshakeRequest(path));
+      answers[path] = [status, (JSON.parse(body) as { message: string }).message];
+    }
+    expect(answers).toEqual({
+      [`/shelves/${MALFORMED}/atlas`]: [404, 'No WebSocket route at this path'],
+      [`/shelves/${MALFORMED}/maps`]: [400, malformedParamMessage('label')],
+    });
+  });
+
+  it('in an absolute-form target the path ends at the query: "http://host?to=/echo" is "/"', async () => {
+    const { status } = await rawRequest(
+      port,
+      handshakeRequest('', {}, 'GET http://127.0.0.1?to=/echo HTTP/1.1'),
+    );
+    expect(status).toBe(404);
   });
 });
