@@ -23,6 +23,11 @@ export class Publisher {
     this.socket.send(JSON.stringify([topic, data]));
   }
 
+  /** `registry.broadcast(data)` on the instance. */
+  broadcast(data: string): void {
+    this.socket.send(JSON.stringify([null, data]));
+  }
+
   close(): void {
     this.socket.terminate();
   }
