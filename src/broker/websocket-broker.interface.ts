@@ -39,7 +39,11 @@ export interface BrokerStats {
   connected: boolean;
   /** Messages handed to the transport for the other instances. */
   published: number;
-  /** Messages received from other instances and delivered to this instance's sockets. */
+  /**
+   * Messages received from other instances and delivered to this instance's sockets. With a
+   * broker that routes by interest (`RedisBroker`'s default), only publications of topics this
+   * instance follows, and broadcasts.
+   */
   received: number;
   /**
    * Messages that did not reach the other instances: published while disconnected, or refused by
