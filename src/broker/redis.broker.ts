@@ -184,7 +184,9 @@ export class RedisBroker implements WebSocketBroker {
   topicLeft(topic: string): void {
     if (!this.followed.delete(topic)) return;
     const subscriber = this.subscriber;
-    if (subscriber === undefined || !this.subscribed) return;
+    // A standalone subscriber subscribes to `followed` again on `ready`; ioredis's sharded
+    // subscribers resubscribe by themselves, so they must hear of the leave even meanwhile.
+    if (subscriber === undefined || (!this.subscribed && !this.mode.sharded)) return;
     unsubscribeOne(subscriber, this.mode, this.topicChannel(topic)).catch(ignore);
   }
 

@@ -2,11 +2,12 @@ import { Redis } from 'ioredis';
 import { redisClusterRoutingMessage } from '../../src/broker/broker.messages.js';
 import { RedisBroker } from '../../src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { until } from '../support/app.js';
 import { redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 import { RedisCluster } from '../support/redis-cluster.js';
 import { stopInstances } from './history-instances.js';
-import { expectResumeAcross, startThreeInstances } from './history-workload.js';
+import { expectResumeAcross, Publisher, startThreeInstances } from './history-workload.js';
 
 const topics = (prefix: string) => Array.from({ length: 50 }, (_, i) => `${prefix}:topic:${i}`);
 
@@ -48,6 +49,32 @@ describe.skipIf(skipWithoutRedisServer)(
         node.disconnect();
       }
     }, 60_000);
+
+    it('a broadcast on one instance reaches the sockets of every instance, once (SPUBLISH on one hash-tagged channel)', async () => {
+      const sockets = await Promise.all(
+        instances.map(
+          ({ base }) =>
+            new Promise<WebSocket>((resolve, reject) => {
+              const socket = new WebSocket(`${base}/sub`);
+              socket.once('open', () => resolve(socket));
+              socket.once('error', reject);
+            }),
+        ),
+      );
+      const got = sockets.map(() => [] as string[]);
+      sockets.forEach((socket, i) => socket.on('message', (data) => got[i]!.push(String(data))));
+      const publisher = await Publisher.open(instances[0]!.base);
+      publisher.broadcast('b:cluster');
+      await until(
+        () => got.every((frames) => frames.length >= 1),
+        5000,
+        'the broadcast everywhere',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(got).toEqual(sockets.map(() => ['b:cluster']));
+      publisher.close();
+      for (const socket of sockets) socket.terminate();
+    });
 
     it('the same again after one shard restarts (SIGKILL, no failover), on the same instances', async () => {
       const shardChannels = async () => {
