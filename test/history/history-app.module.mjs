@@ -5,7 +5,7 @@
 // resuming from `since`, and answers with JSON frames: {type:'recovery', topic, ...result} after
 // each subscribe, {type:'pub', topic, offset, epoch, data} per publication, {type:'lost', ...}.
 // GET /publish takes frames [topic, data] and publishes them. GET /sub subscribes to `plain` and
-// `kept` and sends nothing (the bench's fan-out). A frame [null, data] to /publish broadcasts data.
+// `kept` and sends nothing (the bench's fan-out). A frame [null, data, path?] to /publish broadcasts data (to `path` only if given).
 // GET /stats answers with one frame: registry.stats().
 import 'reflect-metadata';
 import { Controller, Inject, Injectable, Module } from '@nestjs/common';
@@ -48,8 +48,8 @@ class PublishHandler extends WebSocketHandler {
     this.registry = registry;
   }
   onMessage(frame) {
-    const [topic, data] = JSON.parse(frame);
-    if (topic === null) this.registry.broadcast(data);
+    const [topic, data, path] = JSON.parse(frame);
+    if (topic === null) this.registry.broadcast(data, { path });
     else this.registry.publish(topic, data);
   }
 }

@@ -64,7 +64,7 @@ describe.skipIf(skipWithoutRedisServer)(
       const got = sockets.map(() => [] as string[]);
       sockets.forEach((socket, i) => socket.on('message', (data) => got[i]!.push(String(data))));
       const publisher = await Publisher.open(instances[0]!.base);
-      publisher.broadcast('b:cluster');
+      publisher.broadcast('b:cluster', '/sub'); // the resuming clients of /h expect JSON
       await until(
         () => got.every((frames) => frames.length >= 1),
         5000,

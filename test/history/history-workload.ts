@@ -27,9 +27,9 @@ export class Publisher {
     this.socket.send(JSON.stringify([topic, data]));
   }
 
-  /** `registry.broadcast(data)` on the instance. */
-  broadcast(data: string): void {
-    this.socket.send(JSON.stringify([null, data]));
+  /** `registry.broadcast(data, { path })` on the instance. */
+  broadcast(data: string, path?: string): void {
+    this.socket.send(JSON.stringify([null, data, path]));
   }
 
   close(): void {
