@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { WebSocketCloseCode } from './connection/close-codes.js';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
+import { shuttingDownRejection, writeRejection } from './handshake/handshake-rejection.js';
 import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
 import { boundSlowHandshakes } from './handshake/slow-handshakes.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
@@ -20,6 +21,7 @@ import { RouteExplorer } from './routing/route.explorer.js';
 import { createRoutePaths } from './routing/route-paths.js';
 import type { RouteTable } from './routing/route-table.js';
 import { closeServer, createStandaloneServer, listen } from './server/standalone-server.js';
+import { requestsStillArriving } from './server/http-connections.js';
 import { WsServer } from './server/ws-server.js';
 import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
 import { listenFailedMessage, noServerMessage } from './ws.messages.js';
@@ -113,6 +115,13 @@ export class WsHost
 
   async beforeApplicationShutdown(): Promise<void> {
     this.dispatcher?.stopAccepting();
+    // Requests whose headers are still arriving would hold the server's close: answer them now.
+    const server = this.wsServer.httpServer as Server | undefined;
+    if (server && !this.standalone) {
+      for (const socket of requestsStillArriving(server)) {
+        writeRejection(socket, shuttingDownRejection());
+      }
+    }
     await this.lifecycle.closeAll(WebSocketCloseCode.GOING_AWAY, 'server shutting down');
     if (this.standalone) await closeServer(this.standalone);
   }

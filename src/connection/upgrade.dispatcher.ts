@@ -3,7 +3,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
+import {
+  HandshakeRejection,
+  shuttingDownRejection,
+  writeRejection,
+} from '../handshake/handshake-rejection.js';
 import { kProtocol } from '../handshake/handshake.symbols.js';
 import {
   checkOrigin,
@@ -12,7 +16,7 @@ import {
 } from '../handshake/handshake.validator.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
-import { malformedParamMessage, shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
+import { malformedParamMessage, upgradeFailedMessage } from '../ws.messages.js';
 import { WebSocketCloseCode } from './close-codes.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
@@ -60,7 +64,7 @@ export class UpgradeDispatcher {
    */
   stopAccepting(): void {
     this.accepting = false;
-    for (const socket of this.pending) this.reject(socket, shuttingDown());
+    for (const socket of this.pending) this.reject(socket, shuttingDownRejection());
     this.pending.clear();
   }
 
@@ -122,7 +126,7 @@ export class UpgradeDispatcher {
   };
 
   private checkCapacity(route: Route): HandshakeRejection | undefined {
-    if (!this.accepting) return shuttingDown();
+    if (!this.accepting) return shuttingDownRejection();
     if (
       route.counters.open >= route.options.maxConnections ||
       this.openConnections() >= this.maxTotalConnections
@@ -194,10 +198,6 @@ function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeLis
     // Someone may have wrapped emit after us: then ours stays in their chain, inactive.
     if (server.emit === shielded) server.emit = emit as Server['emit'];
   };
-}
-
-function shuttingDown(): HandshakeRejection {
-  return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });
 }
 
 function queryOf(url: string | undefined): string {
