@@ -117,7 +117,7 @@ export class WsHost
     this.dispatcher?.stopAccepting();
     // Requests whose headers are still arriving would hold the server's close: answer them now.
     const server = this.wsServer.httpServer as Server | undefined;
-    if (server && !this.standalone) {
+    if (server) {
       for (const socket of requestsStillArriving(server)) {
         writeRejection(socket, shuttingDownRejection());
       }
