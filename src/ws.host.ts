@@ -19,6 +19,7 @@ import { RouteExplorer } from './routing/route.explorer.js';
 import { createRoutePaths } from './routing/route-paths.js';
 import type { RouteTable } from './routing/route-table.js';
 import { closeServer, createStandaloneServer, listen } from './server/standalone-server.js';
+import { httpPlatformOf } from './platform/http-platform.factory.js';
 import { WsServer } from './server/ws-server.js';
 import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
 import { noServerMessage } from './ws.messages.js';
@@ -61,6 +62,16 @@ export class WsHost
     return this.dispatcher?.rejections ?? {};
   }
 
+  /**
+   * Called from `WsModule.configure()`, which Nest runs inside `app.init()` before it registers
+   * the app's routes: the platform gets ready for the WebSocket routes (Fastify's constraint).
+   */
+  preparePlatform(): void {
+    if (this.options.port !== undefined) return;
+    const adapter = this.adapterHost.httpAdapter;
+    httpPlatformOf(adapter)?.prepare(adapter?.getInstance());
+  }
+
   // onModuleInit runs inside app.init(): after setGlobalPrefix()/enableVersioning(), after Nest
   // registered the app's HTTP routes and before its 404 handler, so the 426 answers added here never
   // shadow an HTTP route of the app.
@@ -70,6 +81,7 @@ export class WsHost
     // The global prefix and versioning belong to the HTTP app: a standalone server has neither.
     this.table = await this.explorer.explore(
       createRoutePaths(this.modules, adapter ? this.applicationConfig : undefined),
+      adapter !== undefined,
     );
     this.registry.attachStatsSource(this);
     if (this.table.size === 0) return;
@@ -85,6 +97,8 @@ export class WsHost
       this.lifecycle,
       this.options.maxTotalConnections ?? Infinity,
       () => this.registry.size,
+      httpPlatformOf(adapter),
+      this.options.handshakeTimeoutMs,
     );
     this.dispatcher.attach(server);
     this.wsServer.bind(server, ownPort);

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import {
@@ -15,7 +14,11 @@ import {
   kStreams,
   kForward,
 } from '../handler/handler.symbols.js';
-import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type {
+  WebSocketHandler,
+  WebSocketMessage,
+  WebSocketRequest,
+} from '../handler/websocket-handler.js';
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
@@ -43,10 +46,11 @@ export class ConnectionLifecycle {
 
   constructor(readonly registry: WebSocketRegistry) {}
 
+  /** `request`: the platform's request object (see `WebSocketHandler.request`). */
   open(
     route: Route,
     socket: WebSocket,
-    request: IncomingMessage,
+    request: WebSocketRequest,
     params: Record<string, string>,
   ): WebSocketHandler {
     const handler = route.createHandler();

@@ -10,7 +10,11 @@ import {
   negotiateProtocol,
   validateUpgradeRequest,
 } from '../handshake/handshake.validator.js';
+import type { WebSocketRequest } from '../handler/websocket-handler.js';
+import type { HttpPlatform } from '../platform/http-platform.interface.js';
+import { PlatformDispatcher, type HandshakeSteps } from '../platform/platform.dispatcher.js';
 import type { Route } from '../routing/route.js';
+import { DEFAULT_OPTIONS } from '../ws.constants.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { upgradeFailedMessage } from '../ws.messages.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
@@ -30,30 +34,69 @@ type UpgradeRequest = IncomingMessage & {
  * A refused request gets an HTTP error and a closed socket; a path with no route is left to the
  * server's other `upgrade` listeners, or answered 404 when there are none.
  */
-export class UpgradeDispatcher {
+export class UpgradeDispatcher implements HandshakeSteps {
   readonly rejections: RejectionCounts = {};
   private readonly logger = new Logger('WebSocketRoute');
   private server: Server | undefined;
   private accepting = true;
   private restoreEmit: (() => void) | undefined;
+  private platformDispatcher: PlatformDispatcher | undefined;
 
   constructor(
     private readonly table: RouteTable,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly maxTotalConnections: number,
     private readonly openConnections: () => number,
+    /** The app's HTTP platform; undefined on the standalone port (the route table decides there). */
+    private readonly platform?: HttpPlatform,
+    private readonly handshakeTimeoutMs: number = DEFAULT_OPTIONS.handshakeTimeoutMs,
   ) {}
 
   attach(server: Server): void {
     this.server = server;
-    server.on('upgrade', this.onUpgrade);
-    this.restoreEmit = shieldOwnPaths(server, this.table, this.onUpgrade);
+    if (this.platform) {
+      this.platformDispatcher = new PlatformDispatcher(
+        server,
+        this.platform,
+        this.table,
+        this,
+        this.handshakeTimeoutMs,
+      );
+    }
+    const listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;
+    server.on('upgrade', listener);
+    this.restoreEmit = shieldOwnPaths(server, this.table, listener);
   }
 
-  /** New handshakes are answered 503 from now on (shutdown). */
+  /** New handshakes are answered 503 from now on (shutdown), those in flight too. */
   stopAccepting(): void {
     this.accepting = false;
+    this.platformDispatcher?.answerAll(shuttingDown());
   }
+
+  count(status: number): void {
+    this.rejections[status] = (this.rejections[status] ?? 0) + 1;
+  }
+
+  /**
+   * On an HTTP app: the RFC 6455 checks (nothing of the app runs for a malformed handshake), then
+   * the platform dispatches the request as a `GET` and its router decides the route. When other
+   * `upgrade` listeners exist, only paths of our route table are taken.
+   */
+  private readonly onPlatformUpgrade = (
+    request: UpgradeRequest,
+    socket: Duplex,
+    head: Buffer,
+  ): void => {
+    if (this.server && this.server.listenerCount('upgrade') > 1) {
+      if (!this.table.match(request.url ?? '/')) return;
+    }
+    socket.on('error', destroySocket);
+    const rejection =
+      validateUpgradeRequest(request) ?? (this.accepting ? undefined : shuttingDown());
+    if (rejection) this.reject(socket, rejection);
+    else this.platformDispatcher!.dispatch(request as IncomingMessage & Record<symbol, unknown>, socket, head);
+  };
 
   detach(): void {
     this.restoreEmit?.();
@@ -85,7 +128,7 @@ export class UpgradeDispatcher {
     request[kProtocol] = protocol as string;
     request.params = params;
     if (!route.guard) {
-      this.complete(route, request, socket, head, params);
+      this.complete(route, request, socket, head, params, request);
       return;
     }
     // Express and Fastify parse the query the same way (repeated keys become arrays).
@@ -97,7 +140,7 @@ export class UpgradeDispatcher {
         // Capacity again: other handshakes may have completed while the guards ran.
         const late = refused ?? this.checkCapacity(route);
         if (late) this.reject(socket, late);
-        else this.complete(route, request, socket, head, params);
+        else this.complete(route, request, socket, head, params, request);
       })
       .catch((error: unknown) => {
         this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
@@ -105,7 +148,7 @@ export class UpgradeDispatcher {
       });
   };
 
-  private checkCapacity(route: Route): HandshakeRejection | undefined {
+  checkCapacity(route: Route): HandshakeRejection | undefined {
     if (!this.accepting) return shuttingDown();
     if (
       route.counters.open >= route.options.maxConnections ||
@@ -116,17 +159,18 @@ export class UpgradeDispatcher {
     return undefined;
   }
 
-  private complete(
+  complete(
     route: Route,
     request: UpgradeRequest,
     socket: Duplex,
     head: Buffer,
     params: Record<string, string>,
+    httpRequest: unknown,
   ): void {
     socket.removeListener('error', destroySocket);
     route.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
       try {
-        this.lifecycle.open(route, webSocket, request, params);
+        this.lifecycle.open(route, webSocket, httpRequest as WebSocketRequest, params);
       } catch (error) {
         // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
         this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
@@ -136,7 +180,7 @@ export class UpgradeDispatcher {
   }
 
   private reject(socket: Duplex, rejection: HandshakeRejection): void {
-    this.rejections[rejection.status] = (this.rejections[rejection.status] ?? 0) + 1;
+    this.count(rejection.status);
     writeRejection(socket, rejection);
   }
 }

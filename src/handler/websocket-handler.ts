@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
@@ -25,6 +26,19 @@ import {
 
 /** A message as handlers receive it: text frames as `string`, binary frames as `Buffer`. */
 export type WebSocketMessage = string | Buffer;
+
+/**
+ * The handshake's request as the platform gives it to guards and `@Req()`: Express's `Request`,
+ * Fastify's `FastifyRequest` (with `raw`), or Node's `IncomingMessage` on the standalone port.
+ */
+export interface WebSocketRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly url?: string;
+  readonly method?: string;
+  readonly socket: Socket;
+  /** What middleware, hooks and guards added (`user`, `cookies`, `session`...). */
+  [key: string]: any;
+}
 
 /** How a connection ended, as `onClose` and `closed$` report it. */
 export interface WebSocketCloseEvent {
@@ -60,8 +74,13 @@ interface Streams {
 export abstract class WebSocketHandler {
   /** Unique id of this connection (a UUID, unique across instances too). */
   readonly id!: string;
-  /** The HTTP upgrade request; guards may have added to it (e.g. `request.user`). */
-  readonly request!: IncomingMessage & Record<string, any>;
+  /**
+   * The handshake's request as the app's middleware and guards saw it, what `@Req()` gives an HTTP
+   * route: Express's `Request` (Node's `IncomingMessage`), Fastify's `FastifyRequest`, or the
+   * upgrade request on the standalone port. What they put on it is there (`request.user`,
+   * `request.cookies`, `request.session`). Node's own request: `rawRequest`.
+   */
+  readonly request!: WebSocketRequest;
   /** The route's full path pattern, e.g. `/greet/:name`. */
   readonly path!: string;
   /** Values of the route's `:param` segments, decoded. */
@@ -101,6 +120,11 @@ export abstract class WebSocketHandler {
    * reader, or refused by `backpressure: 'drop'`): the moment to send again.
    */
   onDrain?(): unknown;
+
+  /** Node's `IncomingMessage` of the handshake (Fastify's `request.raw`, else `request` itself). */
+  get rawRequest(): IncomingMessage {
+    return (this.request.raw ?? this.request) as IncomingMessage;
+  }
 
   /** The query string of the upgrade request. */
   get query(): URLSearchParams {

@@ -2,6 +2,7 @@ import { Inject, Injectable, type Type } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module } from '@nestjs/core/injector/module.js';
+import { HOST_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
 import type { WebSocketRouteMetadata } from '../decorators/websocket-route.decorator.js';
@@ -18,6 +19,7 @@ import {
   WEBSOCKET_ROUTE_METADATA,
 } from '../ws.constants.js';
 import { duplicateRouteMessage } from '../ws.messages.js';
+import { appendUpgradeHeaders } from '../platform/upgrade-headers.js';
 import { Route, type ResolvedRouteOptions } from './route.js';
 import type { RoutePathsOf } from './route-paths.js';
 import { RouteTable } from './route-table.js';
@@ -36,9 +38,14 @@ export class RouteExplorer {
     @Inject(WS_MODULE_OPTIONS) private readonly moduleOptions: WsModuleOptions,
   ) {}
 
-  /** Builds the route table; `pathsOf` gives a route's full paths (prefix, versions, module path). */
-  async explore(pathsOf: RoutePathsOf): Promise<RouteTable> {
+  /**
+   * Builds the route table; `pathsOf` gives a route's full paths (prefix, versions, module path).
+   * `httpApp`: the routes are served through an HTTP platform, whose router and Nest's run the
+   * guards; otherwise (standalone port) the guards run here.
+   */
+  async explore(pathsOf: RoutePathsOf, httpApp: boolean): Promise<RouteTable> {
     const table = new RouteTable();
+    const taken = new Map<string, Route>();
     for (const wrapper of this.discovery.getControllers()) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype) continue;
@@ -54,8 +61,12 @@ export class RouteExplorer {
           metadata.path,
           wrapper.host as Module,
         )) {
-          const route = await this.buildRoute(wrapper, methodName, method, path, metadata);
-          const existing = table.add(route);
+          const route = await this.buildRoute(wrapper, methodName, method, path, metadata, httpApp);
+          table.add(route);
+          // On an HTTP app, one path may serve several hosts or (non-URI) versions.
+          const key = httpApp ? routeKey(path, metatype as Type, method) : path;
+          const existing = taken.get(key);
+          taken.set(key, existing ?? route);
           if (existing) {
             throw new Error(
               duplicateRouteMessage(route.path, existing.description, route.description),
@@ -73,25 +84,39 @@ export class RouteExplorer {
     method: (...args: unknown[]) => unknown,
     path: string,
     metadata: WebSocketRouteMetadata,
+    httpApp: boolean,
   ): Promise<Route> {
     const instance = wrapper.instance as object;
     const host = wrapper.host as Module;
     const options = resolveOptions(this.moduleOptions, metadata.options);
     const moduleRef = host.getProviderByKey<ModuleRef>(ModuleRef).instance;
-    const runGuards = createGuardsRunner(this.contextCreator, instance, method, host.token);
+    const runGuards = httpApp
+      ? null
+      : createGuardsRunner(this.contextCreator, instance, method, host.token);
     return new Route({
       path,
+      controller: instance,
+      methodName,
       description: `${wrapper.name as string}.${methodName}`,
       handlerType: metadata.handler,
       options,
       server: createServer(options),
       guard: runGuards ? new HandshakeGuard(runGuards, path, options.handshakeTimeoutMs) : null,
       createHandler: await createHandlerFactory(metadata.handler, moduleRef),
-      invoke: (handler) => method.call(instance, handler),
+      invoke: (handler) => metadata.method.call(instance, handler),
       mapError: createErrorMapper(this.contextCreator, instance, method, host.token),
       lifecycle: this.lifecycle,
     });
   }
+}
+
+/** A route's place as the platform's router tells routes apart: path, host, version. */
+function routeKey(path: string, controller: Type, method: object): string {
+  const host: unknown = Reflect.getMetadata(HOST_METADATA, controller);
+  const version: unknown =
+    Reflect.getMetadata(VERSION_METADATA, method) ??
+    Reflect.getMetadata(VERSION_METADATA, controller);
+  return JSON.stringify([path, String(host ?? ''), version ?? null]);
 }
 
 /** Module defaults, then the route's own options, then the library's defaults. */
@@ -169,5 +194,7 @@ function createServer(options: ResolvedRouteOptions): WebSocketServer {
     handleProtocols: (_offered, request) =>
       (request as unknown as Record<symbol, string>)[kProtocol] || false,
   };
-  return new WebSocketServer(serverOptions);
+  const server = new WebSocketServer(serverOptions);
+  server.on('headers', appendUpgradeHeaders);
+  return server;
 }

@@ -46,6 +46,9 @@ export type ErrorMapping = WebSocketCloseException | true | undefined;
 /** What the explorer hands a route when it builds it at bootstrap. */
 export interface RouteInit {
   path: string;
+  /** The controller instance and the name of its decorated method. */
+  controller: object;
+  methodName: string | symbol;
   description: string;
   handlerType: Type<WebSocketHandler>;
   options: ResolvedRouteOptions;
@@ -69,13 +72,19 @@ export interface RouteInit {
  */
 export class Route {
   readonly path: string;
+  /** The controller instance whose method declares the route. */
+  readonly controller: object;
+  readonly methodName: string | symbol;
   /** `Controller.method`, for messages. */
   readonly description: string;
   readonly handlerType: Type<WebSocketHandler>;
   readonly options: ResolvedRouteOptions;
   /** `ws` server in `noServer` mode with this route's payload, compression and protocol options. */
   readonly server: WebSocketServer;
-  /** Runs the route's Nest guards; null when none apply, so the handshake stays synchronous. */
+  /**
+   * Runs the route's Nest guards on the standalone port; null when none apply (the handshake then
+   * stays synchronous), and always on an HTTP app, where Nest runs them as for a `GET` route.
+   */
   readonly guard: HandshakeGuard | null;
   /** A new handler with its dependencies (resolved once per route). */
   readonly createHandler: () => WebSocketHandler;
@@ -92,6 +101,8 @@ export class Route {
 
   constructor(init: RouteInit) {
     this.path = init.path;
+    this.controller = init.controller;
+    this.methodName = init.methodName;
     this.description = init.description;
     this.handlerType = init.handlerType;
     this.options = init.options;
