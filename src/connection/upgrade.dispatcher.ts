@@ -41,6 +41,7 @@ export class UpgradeDispatcher implements HandshakeSteps {
   private accepting = true;
   private restoreEmit: (() => void) | undefined;
   private platformDispatcher: PlatformDispatcher | undefined;
+  private listener: UpgradeListener | undefined;
 
   constructor(
     private readonly table: RouteTable,
@@ -63,9 +64,9 @@ export class UpgradeDispatcher implements HandshakeSteps {
         this.handshakeTimeoutMs,
       );
     }
-    const listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;
-    server.on('upgrade', listener);
-    this.restoreEmit = shieldOwnPaths(server, this.table, listener);
+    this.listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;
+    server.on('upgrade', this.listener);
+    this.restoreEmit = shieldOwnPaths(server, this.table, this.listener);
   }
 
   /** New handshakes are answered 503 from now on (shutdown), those in flight too. */
@@ -95,13 +96,18 @@ export class UpgradeDispatcher implements HandshakeSteps {
     const rejection =
       validateUpgradeRequest(request) ?? (this.accepting ? undefined : shuttingDown());
     if (rejection) this.reject(socket, rejection);
-    else this.platformDispatcher!.dispatch(request as IncomingMessage & Record<symbol, unknown>, socket, head);
+    else
+      this.platformDispatcher!.dispatch(
+        request as IncomingMessage & Record<symbol, unknown>,
+        socket,
+        head,
+      );
   };
 
   detach(): void {
     this.restoreEmit?.();
     this.restoreEmit = undefined;
-    this.server?.removeListener('upgrade', this.onUpgrade);
+    if (this.listener) this.server?.removeListener('upgrade', this.listener);
     this.server = undefined;
   }
 

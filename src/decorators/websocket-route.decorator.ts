@@ -1,9 +1,5 @@
 import { RequestMethod, type Type } from '@nestjs/common';
-import {
-  METHOD_METADATA,
-  PATH_METADATA,
-  ROUTE_ARGS_METADATA,
-} from '@nestjs/common/constants.js';
+import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { IncomingMessage } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';

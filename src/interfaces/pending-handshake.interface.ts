@@ -8,5 +8,10 @@ export interface PendingHandshake {
    * Finishes the upgrade for the route `controller[methodName]`, or throws the `HttpException` to
    * answer (rendered by the app's exception filters). `request`/`response` are the platform's.
    */
-  upgrade(controller: object, methodName: string | symbol, request: unknown, response: unknown): void;
+  upgrade(
+    controller: object,
+    methodName: string | symbol,
+    request: unknown,
+    response: unknown,
+  ): void;
 }

@@ -1,3 +1,4 @@
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import type { IncomingMessage } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
@@ -11,9 +12,9 @@ const kPrepared = Symbol('nestjs-ws-routes:prepared');
 
 /**
  * Express matches routes in order and has no route constraints: an HTTP route registered before a
- * WebSocket route at the same path would take its upgrades. So every `GET`/`ALL` route the app
- * registers through `app.get()`/`app.all()` (Nest does) passes a handshake on (`next()`), as
- * Fastify's constraint does; the WebSocket routes, marked by their metadata, keep it.
+ * WebSocket route at the same path would take its upgrades. So every Nest `GET`/`ALL` route
+ * (registered through `app.get()`/`app.all()`, with its method's metadata) passes a handshake on
+ * (`next()`), as Fastify's constraint does; WebSocket routes and middleware keep it.
  */
 function routesSkipHandshakes(app: ExpressAppLike): void {
   if (app[kPrepared]) return;
@@ -28,9 +29,10 @@ function routesSkipHandshakes(app: ExpressAppLike): void {
   }
 }
 
+/** Nest's route handlers carry their method's metadata; middleware bound to a route does not. */
 function skipHandshakes(handler: unknown): unknown {
-  if (typeof handler !== 'function' || handler.length === 4) return handler; // error handlers
-  if (Reflect.getMetadata(WEBSOCKET_ROUTE_METADATA, handler) !== undefined) return handler;
+  if (typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) return handler;
+  if (Reflect.hasMetadata(WEBSOCKET_ROUTE_METADATA, handler)) return handler;
   const route = handler as Middleware;
   return function (this: unknown, request: unknown, response: unknown, next: () => void) {
     if ((request as Record<symbol, unknown>)[kPendingHandshake] !== undefined) return next();
@@ -60,6 +62,7 @@ export const expressPlatform: HttpPlatform = {
     return typeof path === 'string' ? path : undefined;
   },
   params: (request) => (request as ExpressRequestLike).params ?? {},
+  responseHeaders: (_response, raw) => raw.getHeaders(),
   hijack() {},
   // Express links the request to its response (`req.res`, `req.next`): an open connection keeps
   // the request (`handler.request`), not the response of its handshake.

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import type { HttpPlatform } from './http-platform.interface.js';
 
@@ -56,6 +56,8 @@ export const fastifyPlatform: HttpPlatform = {
   hostname: (request) => (request as FastifyRequestLike).hostname,
   routePath: (request) => (request as FastifyRequestLike).routeOptions?.url,
   params: (request) => (request as FastifyRequestLike).params ?? {},
+  // Fastify keeps `reply.header()`s on the reply until it sends; `onSend` hooks never run for a 101.
+  responseHeaders: (reply) => (reply as { getHeaders(): OutgoingHttpHeaders }).getHeaders(),
   hijack: (reply) => (reply as { hijack(): void }).hijack(),
   release() {},
 };

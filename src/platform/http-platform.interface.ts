@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
 /**
  * What the handshake needs of an HTTP platform (Express, Fastify): one implementation a platform,
@@ -15,6 +15,8 @@ export interface HttpPlatform {
   routePath(request: unknown): string | undefined;
   /** The route parameters, as the platform decoded them. */
   params(request: unknown): Record<string, string>;
+  /** The headers set so far on the platform's response (`raw`: Node's response under it). */
+  responseHeaders(response: unknown, raw: ServerResponse): OutgoingHttpHeaders;
   /** Tells the platform the socket was taken over (the upgrade): it must not answer. */
   hijack(response: unknown): void;
   /** Frees references the upgraded connection must not keep alive (the response, middleware state). */

@@ -3,11 +3,7 @@ import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
-import {
-  kPendingHandshake,
-  kProtocol,
-  kUpgradeHeaders,
-} from '../handshake/handshake.symbols.js';
+import { kPendingHandshake, kProtocol, kUpgradeHeaders } from '../handshake/handshake.symbols.js';
 import { checkOrigin, negotiateProtocol } from '../handshake/handshake.validator.js';
 import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
 import type { Route } from '../routing/route.js';
@@ -124,7 +120,9 @@ export class PlatformDispatcher {
     raw[kPendingHandshake] = undefined;
     this.settle(handshake);
     handshake.response.detachSocket(handshake.socket as Socket);
-    raw[kUpgradeHeaders] = upgradeHeaderLines(handshake.response.getHeaders());
+    raw[kUpgradeHeaders] = upgradeHeaderLines(
+      platform.responseHeaders(response, handshake.response),
+    );
     platform.hijack(response);
     platform.release(raw);
     const { socket, head } = handshake;

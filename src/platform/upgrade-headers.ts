@@ -28,8 +28,9 @@ export function upgradeHeaderLines(headers: OutgoingHttpHeaders): string[] | und
 
 /** `ws`'s `headers` listener: adds the lines kept on the request to the `101`. */
 export function appendUpgradeHeaders(headers: string[], request: IncomingMessage): void {
-  const lines = (request as IncomingMessage & Record<symbol, string[] | undefined>)[
-    kUpgradeHeaders
-  ];
-  if (lines) headers.push(...lines);
+  const holder = request as IncomingMessage & Record<symbol, string[] | undefined>;
+  const lines = holder[kUpgradeHeaders];
+  if (lines === undefined) return;
+  headers.push(...lines);
+  holder[kUpgradeHeaders] = undefined; // an open connection keeps its request, not these
 }
