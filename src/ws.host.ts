@@ -67,7 +67,7 @@ export class WsHost
    * the app's routes: the platform gets ready for the WebSocket routes (Fastify's constraint).
    */
   preparePlatform(): void {
-    if (this.options.port !== undefined) return;
+    // With `port` too: the WebSocket routes are GET routes of the app (their constraint must exist).
     const adapter = this.adapterHost.httpAdapter;
     httpPlatformOf(adapter)?.prepare(adapter?.getInstance());
   }
