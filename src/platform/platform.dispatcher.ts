@@ -120,6 +120,9 @@ export class PlatformDispatcher {
     raw[kPendingHandshake] = undefined;
     this.settle(handshake);
     handshake.response.detachSocket(handshake.socket as Socket);
+    // Hooks on `writeHead` (express-session's Set-Cookie, `on-headers`) add their headers as for
+    // any answer; with the socket detached nothing is written: `ws` writes the 101.
+    handshake.response.writeHead(101);
     raw[kUpgradeHeaders] = upgradeHeaderLines(
       platform.responseHeaders(response, handshake.response),
     );
