@@ -242,6 +242,9 @@ class LimitedController {
 })
 class ThrottledModule {}
 
+/** A client behind the proxy, by its address. */
+const client = (ip: string) => ({ 'X-Forwarded-For': ip });
+
 describe.each(ADAPTERS)('@nestjs/throttler ThrottlerGuard as APP_GUARD (%s)', (adapter) => {
   const { state, greet } = useApp();
 
@@ -254,7 +257,6 @@ describe.each(ADAPTERS)('@nestjs/throttler ThrottlerGuard as APP_GUARD (%s)', (a
       adapter === 'express' ? 'express' : new FastifyAdapter({ trustProxy: true }),
     );
     const { port, url } = state.booted;
-    const client = (ip: string) => ({ 'X-Forwarded-For': ip });
     await greet('/limited/ws', client('203.0.113.7'));
     // The guard's headers on success travel on the 101.
     const { response, socket } = await openRaw(

@@ -165,6 +165,11 @@ const stuckGate: Record<AdapterName, Gate> = {
 const behindProxy = (adapter: AdapterName) =>
   adapter === 'express' ? 'express' : new FastifyAdapter({ trustProxy: true });
 
+function expectClosedRefusal(refusal: Refusal, status: number): void {
+  expect(refusal.status).toBe(status);
+  expect(refusal.closedByServer).toBe(true);
+}
+
 describe.each(ADAPTERS)('the handshake is a request of the app (%s)', (adapter) => {
   let app: INestApplication;
   let port: number;
@@ -184,11 +189,6 @@ describe.each(ADAPTERS)('the handshake is a request of the app (%s)', (adapter) 
     const { client, greeting } = await openWithGreeting(url(path), undefined, { headers });
     clients.push(client);
     return JSON.parse(String(greeting)) as { ip: string; path: string };
-  };
-
-  const expectClosedRefusal = (refusal: Refusal, status: number) => {
-    expect(refusal.status).toBe(status);
-    expect(refusal.closedByServer).toBe(true);
   };
 
   it('a global middleware or onRequest hook that answers 401 answers the handshake, never a 101', async () => {
