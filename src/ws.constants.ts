@@ -15,7 +15,7 @@ export const DEFAULT_OPTIONS = {
   backpressure: 'close',
   perMessageDeflate: false,
   requireProtocol: false,
-  sendAfterClose: 'throw',
+  sendAfterClose: 'ignore',
 } as const;
 
 /** Threshold below which permessage-deflate leaves a message uncompressed, when a route enables it with `true`. */

@@ -22,7 +22,7 @@ import { closeServer, createStandaloneServer, listen } from './server/standalone
 import { httpPlatformOf } from './platform/http-platform.factory.js';
 import { WsServer } from './server/ws-server.js';
 import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
-import { noServerMessage } from './ws.messages.js';
+import { listenFailedMessage, noServerMessage } from './ws.messages.js';
 
 /**
  * Binds the routes to the application's HTTP server, or to a server of their own with the `port`
@@ -67,8 +67,12 @@ export class WsHost
    * the app's routes: the platform gets ready for the WebSocket routes (Fastify's constraint).
    */
   preparePlatform(): void {
-    // With `port` too: the WebSocket routes are GET routes of the app (their constraint must exist).
+    const ownPort = this.options.port !== undefined;
     const adapter = this.adapterHost.httpAdapter;
+    if (adapter && !ownPort) {
+      this.explorer.assertUniquePaths(createRoutePaths(this.modules, this.applicationConfig), true);
+    }
+    // With `port` too: the WebSocket routes are GET routes of the app (their constraint must exist).
     httpPlatformOf(adapter)?.prepare(adapter?.getInstance());
   }
 
@@ -117,7 +121,10 @@ export class WsHost
   // After every module's onModuleInit, so handlers' dependencies are ready for the first client.
   async onApplicationBootstrap(): Promise<void> {
     if (!this.standalone) return;
-    await listen(this.standalone, this.options.port ?? 0, this.options.host);
+    const { port = 0, host } = this.options;
+    await listen(this.standalone, port, host).catch((error: Error) => {
+      throw new Error(listenFailedMessage(port, host, error.message), { cause: error });
+    });
     this.logger.log(`WebSocket routes listening on ${this.wsServer.url()}`);
   }
 

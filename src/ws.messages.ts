@@ -40,3 +40,41 @@ export const foreignOriginReason = (origin: string, host: string | undefined) =>
 /** Reason of the `403` for an `Origin` that the route's `allowedOrigins` refuses. */
 export const originNotAllowedReason = (origin: string | undefined) =>
   `Origin ${origin ?? '(none)'} is not allowed by the route's allowedOrigins option`;
+
+/**
+ * Reason of the `503` (with `Retry-After`) answered to every handshake once shutdown has begun,
+ * including those still inside a route's guards when it began.
+ */
+export const shuttingDownReason = 'server is shutting down';
+
+/** Reason of the `400` answered to a handshake whose `:param` segment is not valid percent-encoding. */
+export const malformedParamMessage = (name: string) =>
+  `The :${name} segment of the request path is not valid percent-encoding`;
+
+export const requestScopedHandlerMessage = (handler: string, route: string, providers: string[]) =>
+  `${handler}, the handler of WebSocket route ${route}, injects ` +
+  `${providers.length ? providers.join(', ') : 'a provider'}, which is request-scoped ` +
+  '(Scope.REQUEST, or transient with a request-scoped dependency); a handler is built from ' +
+  'dependencies resolved once, at bootstrap. Make that provider default-scoped, or inject ' +
+  `ModuleRef and resolve it per connection with moduleRef.resolve(${providers[0] ?? 'Provider'}) in onOpen().`;
+
+export const handlerDependenciesMessage = (handler: string, route: string, detail: string) =>
+  `Cannot build ${handler}, the handler of WebSocket route ${route}: ${detail}`;
+
+export const notAHandlerMessage = (route: string, handler: unknown) =>
+  `WebSocket route ${route} names ${typeof handler === 'function' ? handler.name : String(handler)} ` +
+  'as its handler, which is not a class extending WebSocketHandler: pass the handler class ' +
+  '(undefined usually means an import cycle: move the handler to a file of its own).';
+
+export const invalidOptionMessage = (
+  route: string,
+  option: string,
+  value: unknown,
+  expected: string,
+) =>
+  `WebSocket route ${route}: option ${option} is ${JSON.stringify(value) ?? String(value)}; ` +
+  `expected ${expected}. Fix it in @WebSocketRoute() or in WsModule.forRoot().`;
+
+export const listenFailedMessage = (port: number, host: string | undefined, detail: string) =>
+  `The WebSocket server of WsModule.forRoot({ port: ${port} }) cannot listen on ` +
+  `${host ?? 'all interfaces'}: ${detail}. Choose another port, or 0 and read WsServer.address().port.`;

@@ -16,7 +16,7 @@ import { PlatformDispatcher, type HandshakeSteps } from '../platform/platform.di
 import type { Route } from '../routing/route.js';
 import { DEFAULT_OPTIONS } from '../ws.constants.js';
 import type { RouteTable } from '../routing/route-table.js';
-import { upgradeFailedMessage } from '../ws.messages.js';
+import { malformedParamMessage, shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -39,6 +39,8 @@ export class UpgradeDispatcher implements HandshakeSteps {
   private readonly logger = new Logger('WebSocketRoute');
   private server: Server | undefined;
   private accepting = true;
+  /** Handshakes inside their route's guards: shutdown answers them at once instead of waiting. */
+  private readonly pending = new Set<Duplex>();
   private restoreEmit: (() => void) | undefined;
   private platformDispatcher: PlatformDispatcher | undefined;
   private listener: UpgradeListener | undefined;
@@ -69,9 +71,15 @@ export class UpgradeDispatcher implements HandshakeSteps {
     this.restoreEmit = shieldOwnPaths(server, this.table, this.listener);
   }
 
-  /** New handshakes are answered 503 from now on (shutdown), those in flight too. */
+  /**
+   * Shutdown: new handshakes are answered 503 from now on, and so, at once, is every handshake still
+   * inside its guards or the app's dispatch (`server.close()` would otherwise wait for it up to
+   * `handshakeTimeoutMs`); what such a guard decides later changes nothing.
+   */
   stopAccepting(): void {
     this.accepting = false;
+    for (const socket of this.pending) this.reject(socket, shuttingDown());
+    this.pending.clear();
     this.platformDispatcher?.answerAll(shuttingDown());
   }
 
@@ -119,6 +127,10 @@ export class UpgradeDispatcher implements HandshakeSteps {
       this.reject(socket, new HandshakeRejection(404, 'No WebSocket route at this path'));
       return;
     }
+    if (match.malformedParam !== undefined) {
+      this.reject(socket, new HandshakeRejection(400, malformedParamMessage(match.malformedParam)));
+      return;
+    }
     socket.on('error', destroySocket);
     const { route, params } = match;
     // The RFC checks and the subprotocol (the chosen one, or why none fits), the origin, the limits.
@@ -139,16 +151,19 @@ export class UpgradeDispatcher implements HandshakeSteps {
     }
     // Express and Fastify parse the query the same way (repeated keys become arrays).
     request.query = parseQuery(queryOf(request.url));
+    this.pending.add(socket);
     route.guard
       .check(request, socket)
       .then((refused) => {
-        if (socket.destroyed) return;
+        // Not pending any more: shutdown has answered it already.
+        if (!this.pending.delete(socket) || socket.destroyed) return;
         // Capacity again: other handshakes may have completed while the guards ran.
         const late = refused ?? this.checkCapacity(route);
         if (late) this.reject(socket, late);
         else this.complete(route, request, socket, head, params, request);
       })
       .catch((error: unknown) => {
+        this.pending.delete(socket);
         this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
         socket.destroy();
       });
@@ -231,7 +246,7 @@ function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeLis
 }
 
 function shuttingDown(): HandshakeRejection {
-  return new HandshakeRejection(503, 'Server is shutting down', { 'Retry-After': '5' });
+  return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });
 }
 
 function queryOf(url: string | undefined): string {

@@ -1,8 +1,8 @@
 /**
- * Thrown by `send()` (rejected by `sendAsync()`) on a connection that is closing or closed (route
- * option `sendAfterClose: 'throw'`, the default). Check `handler.isOpen` first, or set
- * `sendAfterClose: 'ignore'` to have such sends return false. `sendAsync()` also rejects with it
- * when the connection closes before the message was written; `cause` then says why.
+ * Thrown by `send()` (rejected by `sendAsync()`) on a connection that is closing or closed, only
+ * with the opt-in route option `sendAfterClose: 'throw'` (the default `'ignore'` returns false).
+ * `sendAsync()` also rejects with it when the connection closes before the message was written;
+ * `cause` then says why.
  */
 export class WebSocketClosedError extends Error {
   constructor(message: string, cause?: unknown) {

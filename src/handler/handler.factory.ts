@@ -1,5 +1,7 @@
-import type { Type } from '@nestjs/common';
+import { Scope, type Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
+import { RequestScopedCreateException } from '@nestjs/core/errors/exceptions/request-scoped-create.exception.js';
+import { handlerDependenciesMessage, requestScopedHandlerMessage } from '../ws.messages.js';
 import type { WebSocketHandler } from './websocket-handler.js';
 
 /** Nest's own metadata keys for constructor and property injection (see @nestjs/common's constants). */
@@ -8,6 +10,7 @@ const PROPERTY_KEYS = ['self:properties_metadata', 'optional:properties_metadata
 
 interface PropertyDependency {
   key: string | symbol;
+  type: unknown;
 }
 
 /**
@@ -15,12 +18,14 @@ interface PropertyDependency {
  * injector in the module that declares the route (so imports, exports, global modules, `@Inject()`
  * tokens and `@Optional()` behave as for any provider); each connection then costs one `new`.
  *
- * Nest is asked to create a probe class carrying the handler's injection metadata, so the handler's
- * own constructor never runs at bootstrap.
+ * Nest is asked to create a probe class carrying the handler's injection metadata (and name, so
+ * Nest's errors name the handler), so the handler's own constructor never runs at bootstrap.
+ * `route` (`"/chat/:room" (ChatController.join)`) goes into the errors.
  */
 export async function createHandlerFactory(
   handlerType: Type<WebSocketHandler>,
   moduleRef: ModuleRef,
+  route: string,
 ): Promise<() => WebSocketHandler> {
   class DependencyProbe {
     readonly args: unknown[];
@@ -28,12 +33,14 @@ export async function createHandlerFactory(
       this.args = args;
     }
   }
+  Object.defineProperty(DependencyProbe, 'name', { value: handlerType.name });
   for (const key of [...CONSTRUCTOR_KEYS, ...PROPERTY_KEYS]) {
     const value: unknown = Reflect.getMetadata(key, handlerType);
     if (value !== undefined) Reflect.defineMetadata(key, value, DependencyProbe);
   }
-  const probe = (await moduleRef.create(DependencyProbe)) as DependencyProbe &
-    Record<string | symbol, unknown>;
+  const probe = (await moduleRef.create(DependencyProbe).catch((error: unknown) => {
+    throw explain(error, handlerType, moduleRef, route);
+  })) as DependencyProbe & Record<string | symbol, unknown>;
   const args = probe.args;
   const properties = (
     (Reflect.getMetadata(PROPERTY_KEYS[0], handlerType) ?? []) as PropertyDependency[]
@@ -44,4 +51,39 @@ export async function createHandlerFactory(
     for (const [key, value] of properties) handler[key] = value;
     return handler;
   };
+}
+
+/** Nest's error, restated with the handler, the route and the way out. */
+function explain(error: unknown, handler: Type, moduleRef: ModuleRef, route: string): Error {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof RequestScopedCreateException))
+    return new Error(handlerDependenciesMessage(handler.name, route, detail), { cause: error });
+  const scoped = dependencyTokens(handler).filter((token) => !isStatic(moduleRef, token));
+  const names = scoped.map(tokenName);
+  return new Error(requestScopedHandlerMessage(handler.name, route, names), { cause: error });
+}
+
+/** The handler's injection tokens: constructor parameters (with `@Inject()` overrides) and properties. */
+function dependencyTokens(handler: Type): unknown[] {
+  const params = [...((Reflect.getMetadata('design:paramtypes', handler) ?? []) as unknown[])];
+  const overrides = (Reflect.getMetadata('self:paramtypes', handler) ?? []) as {
+    index: number;
+    param: unknown;
+  }[];
+  for (const { index, param } of overrides) params[index] = param;
+  const properties = (Reflect.getMetadata(PROPERTY_KEYS[0], handler) ?? []) as PropertyDependency[];
+  return [...params, ...properties.map(({ type }) => type)];
+}
+
+/** Request-scoped, or transient (which may hang on a request-scoped provider): not resolvable once. */
+function isStatic(moduleRef: ModuleRef, token: unknown): boolean {
+  try {
+    return moduleRef.introspect(token as Type).scope === Scope.DEFAULT;
+  } catch {
+    return true; // not a provider of this module: not the cause
+  }
+}
+
+function tokenName(token: unknown): string {
+  return typeof token === 'function' ? token.name : String(token);
 }

@@ -164,8 +164,9 @@ export abstract class WebSocketHandler {
    * reader (then `onDrain()` follows once the queue is empty) or refused by the route's
    * `backpressure` policy because the queue would grow past `maxBackpressure`. A message sent
    * while nothing is queued is always accepted, whatever its size.
-   * On a closed or closing connection it throws `WebSocketClosedError` (or returns false with
-   * `sendAfterClose: 'ignore'`); it never writes to a dead socket.
+   * On a closing or closed connection it writes nothing, returns false and counts the send in
+   * `stats()`'s `sentAfterClose` (default `sendAfterClose: 'ignore'`: a timer that fires while the
+   * peer leaves is normal), or throws `WebSocketClosedError` with `sendAfterClose: 'throw'`.
    */
   send(data: WebSocketMessage): boolean {
     return this.write(data, typeof data === 'string' ? TEXT : BINARY);
@@ -193,9 +194,10 @@ export abstract class WebSocketHandler {
 
   /**
    * Like `send()`, for code that awaits: resolves with true once the message was written to the
-   * socket, or with false when the `backpressure` policy refused it (or, with
-   * `sendAfterClose: 'ignore'`, the connection was closed). Rejects with `WebSocketClosedError`
-   * when the connection is closed (`sendAfterClose: 'throw'`) or closes before the write.
+   * socket, or with false when the `backpressure` policy refused it or the connection is closing,
+   * closed, or closes before the write (default `sendAfterClose: 'ignore'`, so an awaited send in a
+   * timer never becomes an unhandled rejection). With `sendAfterClose: 'throw'` those last cases
+   * reject with `WebSocketClosedError` instead.
    */
   sendAsync(data: WebSocketMessage): Promise<boolean> {
     const socket = this[kSocket];
@@ -205,7 +207,8 @@ export abstract class WebSocketHandler {
       this.count(data);
       socket.send(data, (error) => {
         if (error) {
-          reject(new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id), error));
+          if (this[kRoute].options.sendAfterClose === 'ignore') resolve(false);
+          else reject(new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id), error));
           return;
         }
         this[kDrain]?.();
@@ -214,7 +217,7 @@ export abstract class WebSocketHandler {
     });
   }
 
-  /** Sends a ping; the peer's pong reaches `onPong()`. */
+  /** Sends a ping; the peer's pong reaches `onPong()`. On a closing or closed connection it does nothing. */
   ping(data?: Buffer | string): void {
     if (this[kSocket].readyState === WebSocket.OPEN) this[kSocket].ping(data);
   }
@@ -239,13 +242,13 @@ export abstract class WebSocketHandler {
 
   /**
    * Subscribes this connection to `topic`: `registry.publish(topic, data)` then reaches it.
-   * A connection leaves all its topics when it closes.
+   * A connection leaves all its topics when it closes; on a closed one this does nothing.
    */
   subscribe(topic: string): void {
     this[kRoute].lifecycle.registry.subscribe(this, topic);
   }
 
-  /** Leaves `topic`. */
+  /** Leaves `topic`; does nothing if it is not subscribed (e.g. the connection has closed). */
   unsubscribe(topic: string): void {
     this[kRoute].lifecycle.registry.unsubscribe(this, topic);
   }
@@ -285,7 +288,9 @@ export abstract class WebSocketHandler {
   }
 
   private refuseClosedSend(): false {
-    if (this[kRoute].options.sendAfterClose === 'ignore') return false;
+    const route = this[kRoute];
+    route.counters.sentAfterClose++;
+    if (route.options.sendAfterClose === 'ignore') return false;
     throw new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id));
   }
 

@@ -31,6 +31,8 @@ export class HandshakeGuard {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(reject, this.timeoutMs, TIMED_OUT);
+      // After shutdown answered the handshake, a guard still running must not hold the process.
+      timer.unref();
     });
     try {
       await Promise.race([this.runGuards([request, socket]), timeout]);

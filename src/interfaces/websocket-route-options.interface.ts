@@ -71,6 +71,10 @@ export interface WebSocketRouteOptions {
    * or `'drop'` (the message is not queued, `send()` returns false, the route's dropped counter goes up).
    */
   backpressure?: 'close' | 'drop';
-  /** What `send()` on a closed connection does: `'throw'` a `WebSocketClosedError` (default) or `'ignore'` (returns false). */
+  /**
+   * What `send()` on a closing or closed connection does: `'ignore'` (default: returns false, writes
+   * nothing, counted as `sentAfterClose` in `stats()`) or `'throw'` a `WebSocketClosedError` (opt-in;
+   * `sendAsync()` then rejects). `ws` itself stopped throwing here in 7.0.
+   */
   sendAfterClose?: 'throw' | 'ignore';
 }

@@ -14,6 +14,11 @@ export interface WebSocketTrafficStats {
   bytesOut: number;
   /** Sends refused by the backpressure policy (`maxBackpressure`). */
   dropped: number;
+  /**
+   * Sends refused because the connection was already closing or closed (`send()`, `sendAsync()`):
+   * nothing was written. Normal when timers outlive a peer that is leaving; see `sendAfterClose`.
+   */
+  sentAfterClose: number;
 }
 
 /** What `WebSocketRegistry.stats()` returns: this instance's counters since bootstrap. */

@@ -4,6 +4,16 @@ import type { Route } from './route.js';
 export interface RouteMatch {
   route: Route;
   params: Record<string, string>;
+  /**
+   * The `:param` whose segment is not valid percent-encoding (e.g. `%E0%A4%A`): the path is the
+   * route's, the request is malformed (`400`, as Express and Fastify answer an HTTP route).
+   */
+  malformedParam?: string;
+}
+
+/** What the matcher returns for a segment `decodeURIComponent()` refuses. */
+class MalformedParam {
+  constructor(readonly name: string) {}
 }
 
 interface ParameterizedEntry {
@@ -72,16 +82,17 @@ export class RouteTable {
     return found;
   }
 
-  /** Finds the route for a request URL (query string ignored). */
-  match(url: string): RouteMatch | undefined {
-    const queryAt = url.indexOf('?');
-    const path = normalizePath(queryAt === -1 ? url : url.slice(0, queryAt));
+  /** Finds the route for a request target, origin or absolute form (query string ignored). */
+  match(target: string): RouteMatch | undefined {
+    const path = normalizePath(pathOf(target));
     const route = this.exact.get(path);
     if (route) return { route, params: NO_PARAMS };
     if (this.parameterized.length === 0) return undefined;
     const parts = path.split('/');
     for (const entry of this.parameterized) {
       const params = matchSegments(entry.segments, parts);
+      if (params instanceof MalformedParam)
+        return { route: entry.route, params: NO_PARAMS, malformedParam: params.name };
       if (params) return { route: entry.route, params };
     }
     return undefined;
@@ -91,7 +102,7 @@ export class RouteTable {
 function matchSegments(
   segments: ParameterizedEntry['segments'],
   parts: string[],
-): Record<string, string> | undefined {
+): Record<string, string> | MalformedParam | undefined {
   if (segments.length !== parts.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
@@ -104,11 +115,28 @@ function matchSegments(
       try {
         params[segment.name] = decodeURIComponent(part);
       } catch {
-        return undefined;
+        return new MalformedParam(segment.name);
       }
     }
   }
   return params;
+}
+
+/**
+ * The path of a request target without its query: origin form (`/echo?x`) or absolute form
+ * (`http://host:port/echo?x`, RFC 7230 5.3.2, which a server must accept).
+ */
+export function pathOf(target: string): string {
+  let start = 0;
+  if (target[0] !== '/') {
+    const authority = target.indexOf('://');
+    if (authority !== -1) {
+      start = target.indexOf('/', authority + 3);
+      if (start === -1) return '/';
+    }
+  }
+  const queryAt = target.indexOf('?', start);
+  return target.slice(start, queryAt === -1 ? undefined : queryAt);
 }
 
 /** `'//a/b/'` -> `'/a/b'`; the root stays `'/'`. */

@@ -18,11 +18,21 @@ import {
   DEFAULT_OPTIONS,
   WEBSOCKET_ROUTE_METADATA,
 } from '../ws.constants.js';
-import { duplicateRouteMessage } from '../ws.messages.js';
+import { duplicateRouteMessage, notAHandlerMessage } from '../ws.messages.js';
+import { WebSocketHandler } from '../handler/websocket-handler.js';
+import { assertValidOptions } from './route-options.validation.js';
 import { appendUpgradeHeaders } from '../platform/upgrade-headers.js';
 import { Route, type ResolvedRouteOptions } from './route.js';
 import type { RoutePathsOf } from './route-paths.js';
 import { RouteTable } from './route-table.js';
+
+interface RouteDeclaration {
+  wrapper: InstanceWrapper;
+  methodName: string;
+  method: (...args: unknown[]) => unknown;
+  metadata: WebSocketRouteMetadata;
+  path: string;
+}
 
 /**
  * Finds every `@WebSocketRoute()` on the application's controllers at bootstrap and builds its
@@ -44,8 +54,32 @@ export class RouteExplorer {
    * guards; otherwise (standalone port) the guards run here.
    */
   async explore(pathsOf: RoutePathsOf, httpApp: boolean): Promise<RouteTable> {
+    this.assertUniquePaths(pathsOf, httpApp);
     const table = new RouteTable();
-    const taken = new Map<string, Route>();
+    for (const { wrapper, methodName, method, metadata, path } of this.declarations(pathsOf)) {
+      table.add(await this.buildRoute(wrapper, methodName, method, path, metadata, httpApp));
+    }
+    return table;
+  }
+
+  /**
+   * Two routes at one full path fail with both named. On an HTTP app one path may serve several
+   * hosts or (non-URI) versions; this runs before Nest registers the routes (Fastify would refuse
+   * the second with its own, less helpful, error).
+   */
+  assertUniquePaths(pathsOf: RoutePathsOf, httpApp: boolean): void {
+    const taken = new Map<string, string>();
+    for (const { wrapper, methodName, method, path } of this.declarations(pathsOf)) {
+      const description = `${wrapper.name as string}.${methodName}`;
+      const key = httpApp ? routeKey(path, wrapper.metatype as Type, method) : path;
+      const existing = taken.get(key);
+      if (existing) throw new Error(duplicateRouteMessage(path, existing, description));
+      taken.set(key, description);
+    }
+  }
+
+  /** Every `@WebSocketRoute()` of the app's controllers, once per full path. */
+  private *declarations(pathsOf: RoutePathsOf): Generator<RouteDeclaration> {
     for (const wrapper of this.discovery.getControllers()) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype) continue;
@@ -55,27 +89,12 @@ export class RouteExplorer {
         const metadata = Reflect.getMetadata(WEBSOCKET_ROUTE_METADATA, method) as
           WebSocketRouteMetadata | undefined;
         if (!metadata) continue;
-        for (const path of pathsOf(
-          metatype as Type,
-          method,
-          metadata.path,
-          wrapper.host as Module,
-        )) {
-          const route = await this.buildRoute(wrapper, methodName, method, path, metadata, httpApp);
-          table.add(route);
-          // On an HTTP app, one path may serve several hosts or (non-URI) versions.
-          const key = httpApp ? routeKey(path, metatype as Type, method) : path;
-          const existing = taken.get(key);
-          taken.set(key, existing ?? route);
-          if (existing) {
-            throw new Error(
-              duplicateRouteMessage(route.path, existing.description, route.description),
-            );
-          }
+        const module = wrapper.host as Module;
+        for (const path of pathsOf(metatype as Type, method, metadata.path, module)) {
+          yield { wrapper, methodName, method, metadata, path };
         }
       }
     }
-    return table;
   }
 
   private async buildRoute(
@@ -88,7 +107,13 @@ export class RouteExplorer {
   ): Promise<Route> {
     const instance = wrapper.instance as object;
     const host = wrapper.host as Module;
+    const description = `${wrapper.name as string}.${methodName}`;
+    // Every bootstrap error names the route as the user wrote it: path and controller method.
+    const label = `"${path}" (${description})`;
+    if (!isHandlerClass(metadata.handler))
+      throw new Error(notAHandlerMessage(label, metadata.handler));
     const options = resolveOptions(this.moduleOptions, metadata.options);
+    assertValidOptions(options, label);
     const moduleRef = host.getProviderByKey<ModuleRef>(ModuleRef).instance;
     const runGuards = httpApp
       ? null
@@ -97,12 +122,12 @@ export class RouteExplorer {
       path,
       controller: instance,
       methodName,
-      description: `${wrapper.name as string}.${methodName}`,
+      description,
       handlerType: metadata.handler,
       options,
       server: createServer(options),
       guard: runGuards ? new HandshakeGuard(runGuards, path, options.handshakeTimeoutMs) : null,
-      createHandler: await createHandlerFactory(metadata.handler, moduleRef),
+      createHandler: await createHandlerFactory(metadata.handler, moduleRef, label),
       invoke: (handler) => metadata.method.call(instance, handler),
       mapError: createErrorMapper(this.contextCreator, instance, method, host.token),
       lifecycle: this.lifecycle,
@@ -117,6 +142,10 @@ function routeKey(path: string, controller: Type, method: object): string {
     Reflect.getMetadata(VERSION_METADATA, method) ??
     Reflect.getMetadata(VERSION_METADATA, controller);
   return JSON.stringify([path, String(host ?? ''), version ?? null]);
+}
+
+function isHandlerClass(handler: unknown): boolean {
+  return typeof handler === 'function' && handler.prototype instanceof WebSocketHandler;
 }
 
 /** Module defaults, then the route's own options, then the library's defaults. */

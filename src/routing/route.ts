@@ -34,7 +34,15 @@ export type RouteCounters = WebSocketTrafficStats;
 
 /** Counters that start at zero. */
 export function emptyCounters(): RouteCounters {
-  return { open: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, dropped: 0 };
+  return {
+    open: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    dropped: 0,
+    sentAfterClose: 0,
+  };
 }
 
 /**

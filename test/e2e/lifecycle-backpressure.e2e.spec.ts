@@ -37,6 +37,9 @@ class FlowController {
   @WebSocketRoute('flow', FlowHandler, { maxBackpressure: 256 * MiB })
   flow() {}
 
+  @WebSocketRoute('flow-strict', FlowHandler, { sendAfterClose: 'throw' })
+  flowStrict() {}
+
   @WebSocketRoute('limit-close', FlowHandler, { closeTimeoutMs: 10_000 })
   limitClose() {}
 
@@ -111,7 +114,8 @@ describe.each(ADAPTERS)('backpressure (%s)', (adapter) => {
     expect(queuedAtRefusal + FRAME).toBeGreaterThan(MiB);
     expect(droppedSends(handler)).toBe(droppedBefore + 1);
     expect(handler.isOpen).toBe(false);
-    expect(() => handler.send('more')).toThrow(WebSocketClosedError);
+    // Closing now: the default sendAfterClose ('ignore') refuses without throwing.
+    expect(handler.send('more')).toBe(false);
 
     const clientClosed = closed(client, 10_000);
     resumeReading(client);
@@ -164,9 +168,12 @@ describe.each(ADAPTERS)('backpressure (%s)', (adapter) => {
     await expect(written).resolves.toBe(true);
   });
 
-  it('sendAsync() rejects with WebSocketClosedError after close', async () => {
-    const { handler } = await open('/flow');
-    handler.close();
-    await expect(handler.sendAsync('late')).rejects.toBeInstanceOf(WebSocketClosedError);
+  it("sendAsync() after close resolves false by default and rejects with WebSocketClosedError with sendAfterClose: 'throw'", async () => {
+    const quiet = await open('/flow');
+    quiet.handler.close();
+    await expect(quiet.handler.sendAsync('late')).resolves.toBe(false);
+    const strict = await open('/flow-strict');
+    strict.handler.close();
+    await expect(strict.handler.sendAsync('late')).rejects.toBeInstanceOf(WebSocketClosedError);
   });
 });

@@ -10,7 +10,7 @@ import {
   WsModule,
 } from '../../src/index.js';
 import { ADAPTERS, closed, nextMessage, until } from '../support/app.js';
-import { sleep, useLifecycleApp } from './lifecycle.helpers.js';
+import { sentAfterClose, sleep, useLifecycleApp } from './lifecycle.helpers.js';
 
 const closes = new Map<string, { code: number; reason: string }[]>();
 
@@ -23,10 +23,10 @@ class ClosingHandler extends WebSocketHandler {
 
 @Controller()
 class ClosingController {
-  @WebSocketRoute('closing', ClosingHandler)
+  @WebSocketRoute('closing', ClosingHandler, { sendAfterClose: 'throw' })
   closing() {}
 
-  @WebSocketRoute('closing-quietly', ClosingHandler, { sendAfterClose: 'ignore' })
+  @WebSocketRoute('closing-quietly', ClosingHandler)
   closingQuietly() {}
 }
 
@@ -131,7 +131,7 @@ describe.each(ADAPTERS)('closing (%s)', (adapter) => {
     expect(closes.get(handler.id)).toEqual([{ code: 4000, reason: 'first' }]);
   });
 
-  it('send() after close throws WebSocketClosedError, while closing and once closed, and writes nothing', async () => {
+  it("send() after close throws WebSocketClosedError with sendAfterClose: 'throw', while closing and once closed, and writes nothing", async () => {
     const { client, handler } = await server.open('/closing');
     let received = 0;
     client.on('message', () => received++);
@@ -146,8 +146,11 @@ describe.each(ADAPTERS)('closing (%s)', (adapter) => {
     expect(received).toBe(0);
   });
 
-  it("send() after close returns false with sendAfterClose: 'ignore'", async () => {
+  it("send() after close returns false by default (sendAfterClose: 'ignore'), writes nothing and is counted", async () => {
     const { client, handler } = await server.open('/closing-quietly');
+    let received = 0;
+    client.on('message', () => received++);
+    const before = sentAfterClose(handler);
     const clientClosed = closed(client);
     handler.close();
     expect(handler.send('while closing')).toBe(false);
@@ -155,6 +158,8 @@ describe.each(ADAPTERS)('closing (%s)', (adapter) => {
     await until(() => closes.has(handler.id));
     expect(handler.send('once closed')).toBe(false);
     await expect(handler.sendAsync('once closed')).resolves.toBe(false);
+    expect(sentAfterClose(handler) - before).toBe(3);
+    expect(received).toBe(0);
   });
 
   it('terminate() ends the connection without a close frame: 1006 on both sides', async () => {

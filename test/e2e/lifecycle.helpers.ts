@@ -83,3 +83,8 @@ export function droppedSends(handler: WebSocketHandler): number {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends refused because the connection was closing or closed (what `stats()` reports as sentAfterClose). */
+export function sentAfterClose(handler: WebSocketHandler): number {
+  return handler[kRoute].counters.sentAfterClose;
+}

@@ -286,6 +286,7 @@ describe.each(ADAPTERS)('registry (%s)', (adapter) => {
       messagesOut: 2,
       bytesOut: 10,
       dropped: 0,
+      sentAfterClose: 0,
     });
     expect(stats.routes['/other']).toMatchObject({ open: 1, messagesIn: 0, messagesOut: 0 });
     expect(stats.total).toMatchObject({ open: 3, messagesIn: 2, messagesOut: 2 });

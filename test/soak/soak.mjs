@@ -146,7 +146,8 @@ const broadcaster = setInterval(() => {
 let launched = 0;
 const running = new Set();
 const launchEveryMs = (SECONDS * 1000) / CONNECTIONS;
-while (launched < CONNECTIONS && performance.now() < deadline) {
+// A loaded machine falls behind the schedule: it gets as long again to launch every connection.
+while (launched < CONNECTIONS && performance.now() < deadline + SECONDS * 1000) {
   const due = Math.ceil((performance.now() - started) / launchEveryMs);
   while (launched < due && launched < CONNECTIONS && running.size < CONCURRENCY) {
     const done = client(url).then(() => running.delete(done));

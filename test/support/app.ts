@@ -4,10 +4,32 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, type ClientOptions } from 'ws';
+import { WsServer } from '../../src/index.js';
 
 /** The HTTP adapters every e2e suite runs on: `describe.each(ADAPTERS)('... (%s)', (adapter) => ...)`. */
 export const ADAPTERS = ['express', 'fastify'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
+
+/** Where routes can be served: the app's HTTP server on each platform, or a standalone port. */
+export const SERVERS = [...ADAPTERS, 'standalone'] as const;
+export type ServerName = (typeof SERVERS)[number];
+
+/** `WsModule.forRoot()` options that put the routes on `server` (a port of their own for 'standalone'). */
+export function portFor(server: ServerName): { port?: number; host?: string } {
+  return server === 'standalone' ? { port: 0, host: '127.0.0.1' } : {};
+}
+
+/**
+ * `startApp()` on `server` (Express under the standalone port); `url(path)` is the routes' URL,
+ * on whichever server serves them. The module must use `portFor(server)`.
+ */
+export async function startOn(
+  server: ServerName,
+  metadata: ModuleMetadata,
+): Promise<{ app: INestApplication; url: (path: string) => string }> {
+  const { app } = await startApp(metadata, undefined, server === 'standalone' ? 'express' : server);
+  return { app, url: (path) => app.get(WsServer).url(path) };
+}
 
 /**
  * A real Nest app on 127.0.0.1, port 0, with the given module metadata, on Express (default) or

@@ -14,10 +14,15 @@ export const redisMissing = ` [skipped: no ${REDIS_SERVER}; ${REDIS_INSTALL_HINT
 /** A redis-server of the test's own, on a free port, that it can kill and start again. */
 export class RedisProcess {
   private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  /** `args`: more redis-server arguments, e.g. `['--cluster-enabled', 'yes']`. */
+  constructor(
+    readonly port: number,
+    private readonly args: readonly string[] = [],
+    private readonly cwd?: string,
+  ) {}
 
-  static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort());
+  static async start(args: readonly string[] = [], cwd?: string): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort(), args, cwd);
     await redis.restart();
     return redis;
   }
@@ -36,8 +41,9 @@ export class RedisProcess {
       '',
       '--appendonly',
       'no',
+      ...this.args,
     ];
-    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(REDIS_SERVER, args, { cwd: this.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     return new Promise((resolve, reject) => {
       let output = '';
@@ -62,7 +68,7 @@ export class RedisProcess {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
