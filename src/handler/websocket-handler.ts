@@ -4,7 +4,7 @@ import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
-import type { Route } from '../routing/route.js';
+import type { HandlerRoute } from './handler-route.interface.js';
 import {
   closeReasonTooLongMessage,
   invalidCloseCodeMessage,
@@ -87,7 +87,7 @@ export abstract class WebSocketHandler {
   readonly params!: Record<string, string>;
 
   /** @internal */ [kSocket]!: WebSocket;
-  /** @internal */ [kRoute]!: Route;
+  /** @internal */ [kRoute]!: HandlerRoute;
   /** @internal messages held while the connection is opening; undefined once open. */
   [kQueue]: WebSocketMessage[] | undefined;
   /** @internal heartbeat: whether the peer sent anything since the last ping. */

@@ -8,7 +8,7 @@ import type {
   ProtocolSelector,
 } from '../interfaces/websocket-route-options.interface.js';
 import type { HandshakeGuard } from '../handshake/handshake.guard.js';
-import type { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
+import type { HandlerServices } from '../handler/handler-route.interface.js';
 import type { WebSocketTrafficStats } from '../registry/websocket-stats.interface.js';
 
 /** Route options after the module's defaults were applied: what the runtime reads. */
@@ -71,7 +71,7 @@ export interface RouteInit {
     data?: unknown,
   ) => ErrorMapping | Promise<ErrorMapping>;
   /** Opens, tracks and frees the route's connections. */
-  lifecycle: ConnectionLifecycle;
+  lifecycle: HandlerServices;
 }
 
 /**
@@ -104,7 +104,7 @@ export class Route {
    * Buffer it came in, without decoding text to a string and encoding it again.
    */
   readonly echoes: boolean;
-  readonly lifecycle: ConnectionLifecycle;
+  readonly lifecycle: HandlerServices;
   readonly counters: RouteCounters = emptyCounters();
 
   constructor(init: RouteInit) {

@@ -1,0 +1,28 @@
+/**
+ * What a handler needs of its route: the options it reads, the counters it updates and the two
+ * services it calls. `Route` implements it; the handler declares it so that it never imports the
+ * routing (no import cycle).
+ */
+export interface HandlerRoute {
+  readonly options: {
+    readonly maxBackpressure: number;
+    readonly backpressure: 'close' | 'drop';
+    readonly sendAfterClose: 'throw' | 'ignore';
+  };
+  readonly counters: {
+    messagesOut: number;
+    bytesOut: number;
+    dropped: number;
+    sentAfterClose: number;
+  };
+  readonly lifecycle: HandlerServices;
+}
+
+/** The services a handler calls: topic subscriptions and running its own hooks (`onDrain`). */
+export interface HandlerServices {
+  readonly registry: {
+    subscribe(handler: object, topic: string): void;
+    unsubscribe(handler: object, topic: string): void;
+  };
+  runHook(handler: object, hook: (() => unknown) | undefined): void;
+}
