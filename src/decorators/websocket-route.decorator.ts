@@ -73,6 +73,9 @@ export function WebSocketRoute(
     );
     Object.defineProperty(route, 'name', { value: method.name, configurable: true });
     (descriptor as PropertyDescriptor).value = route;
+    // Also when applied by hand (`Reflect.decorate()` without defining the result): the method
+    // on the prototype must be the route Nest registers.
+    Object.defineProperty(target, methodName, descriptor);
     return descriptor;
   };
 }
