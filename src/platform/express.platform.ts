@@ -50,6 +50,7 @@ interface ExpressRequestLike extends IncomingMessage {
   route?: { path?: unknown };
   res?: unknown;
   next?: unknown;
+  _parsedUrl?: unknown;
 }
 
 /** Express (through `@nestjs/platform-express`). */
@@ -70,5 +71,7 @@ export const expressPlatform: HttpPlatform = {
     const express = request as ExpressRequestLike;
     express.res = undefined;
     express.next = undefined;
+    // parseurl's cache of the parsed URL: recomputed on demand
+    express._parsedUrl = undefined;
   },
 };

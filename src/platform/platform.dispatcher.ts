@@ -36,6 +36,8 @@ type UpgradeRequest = IncomingMessage & Record<symbol, unknown>;
 class PlatformHandshake implements PendingHandshake {
   settled = false;
   timer: NodeJS.Timeout | undefined;
+  /** The socket's `close` listener, removed once settled: an open connection must not keep this. */
+  onClose: (() => void) | undefined;
 
   constructor(
     private readonly dispatcher: PlatformDispatcher,
@@ -84,7 +86,8 @@ export class PlatformDispatcher {
       this.defaultTimeoutMs;
     handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
     response.once('finish', () => this.answered(handshake));
-    socket.once('close', () => this.settle(handshake));
+    handshake.onClose = () => this.settle(handshake);
+    socket.once('close', handshake.onClose);
     try {
       this.server.emit('request', request, response);
     } catch (error) {
@@ -173,6 +176,8 @@ export class PlatformDispatcher {
     handshake.settled = true;
     clearTimeout(handshake.timer);
     this.pending.delete(handshake);
+    if (handshake.onClose) handshake.socket.removeListener('close', handshake.onClose);
+    handshake.onClose = undefined;
   }
 
   /** A route check refused: the app's exception filters render it, with its headers. */
