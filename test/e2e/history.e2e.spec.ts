@@ -211,6 +211,40 @@ describe.each(ADAPTERS)('topic history in one process (%s)', (adapter) => {
     expect(resumed.frames[0]).toMatchObject({ recovered: false, reason: 'no-history' });
   });
 
+  it("picks a topic's history: an exact topic before any prefix, then the first prefix in order, then `default`", async () => {
+    await start({
+      topics: {
+        'room:*': { size: 2, payload },
+        'room:big:*': { size: 50, payload },
+        'room:vip': { size: 50, payload },
+      },
+      default: { size: 4, payload },
+    });
+    const starts = new Map<string, StreamPosition>();
+    for (const topic of ['room:vip', 'room:big:1', 'room:a', 'other']) {
+      const { frames } = await open([topic]);
+      starts.set(topic, (frames[0] as { position: StreamPosition }).position);
+      for (const data of ['1', '2', '3', '4', '5']) registry.publish(topic, data);
+    }
+    const resume = async (topic: string, count = 1) =>
+      (await open([topic], { [topic]: starts.get(topic) }, count)).frames.at(-1);
+    // room:vip is listed after room:* but is exact: its size 50 keeps all five.
+    expect(await resume('room:vip', 6)).toMatchObject({ recovered: true, replayed: 5 });
+    // room:big:1 matches room:* first (size 2): the first three are gone.
+    expect(await resume('room:big:1')).toMatchObject({ recovered: false, reason: 'too-old' });
+    expect(await resume('room:a')).toMatchObject({ recovered: false, reason: 'too-old' });
+    // `default` (size 4) for a topic no pattern matches.
+    expect(await resume('other')).toMatchObject({ recovered: false, reason: 'too-old' });
+    const fourth = { ...starts.get('other')!, offset: 1 };
+    expect((await open(['other'], { other: fourth }, 5)).frames.map((f) => f.type)).toEqual([
+      'pub',
+      'pub',
+      'pub',
+      'pub',
+      'recovery',
+    ]);
+  });
+
   it("starts a new epoch once a topic's history has expired, so an old position is never replayed", async () => {
     await start({ default: { ttlMs: 200, payload } });
     const { frames } = await open(['room:a']);
