@@ -1,4 +1,4 @@
-import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from './websocket-message.interface.js';
 
 /**
  * Where a publication sits in its topic's stream (Centrifugo's `StreamPosition`). `offset` grows by

@@ -1,4 +1,4 @@
-import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from './websocket-message.interface.js';
 import type { StreamPosition } from './stream-position.interface.js';
 
 /** How much history one topic keeps (Centrifugo's `history_size` / `history_ttl`). */
