@@ -21,6 +21,9 @@ describe('RedisPresence options', () => {
         new RangeError(presenceHeartbeatInvalidMessage(heartbeatMs)),
       );
     }
+    // A NaN (Number() of an unset variable) is shown as such, not as JSON's null.
+    expect(() => new RedisPresence({ heartbeatMs: Number('ten') })).toThrow('(got NaN)');
+    expect(() => new RedisPresence({ heartbeatMs: '1000' as never })).toThrow('(got "1000")');
   });
 });
 
