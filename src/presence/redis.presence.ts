@@ -36,7 +36,8 @@ export interface RedisPresenceOptions {
    * How often each instance records its members again (ms). A member's entry expires 1.5 periods
    * after it was last recorded, and every instance removes expired entries every quarter period,
    * so the members of an instance that died are out of `list()` within 1.5 periods and reported
-   * as leaves within 1.75 (documented: within 2). Default 10000.
+   * as leaves within 1.75 (documented: within 2). Default 10000; from 10 to 2^31 - 1, else
+   * `new RedisPresence()` throws a `RangeError`.
    */
   heartbeatMs?: number;
   /**
@@ -57,6 +58,8 @@ const READ = redisScript(READ_SCRIPT);
  * keeps the connection open, so without it a join, a list and shutdown would wait for ever.
  */
 const COMMAND_TIMEOUT_MS = 5000;
+/** The longest delay Node's timers take. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Members recorded per script call when re-asserting: bounds each call's arguments. */
 const BATCH = 500;
 
@@ -109,7 +112,9 @@ export class RedisPresence implements WebSocketPresence {
     this.prefix = options.prefix ?? 'nestjs-ws-routes';
     this.channel = `${this.prefix}:presence`;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
-    if (!Number.isFinite(this.heartbeatMs) || this.heartbeatMs < 10) {
+    // Past 2^31 - 1 ms Node's timers fire every 1 ms instead: the refresh would flood Redis.
+    const heartbeatMs: unknown = this.heartbeatMs;
+    if (typeof heartbeatMs !== 'number' || !(heartbeatMs >= 10 && heartbeatMs <= MAX_TIMER_MS)) {
       throw new RangeError(presenceHeartbeatInvalidMessage(options.heartbeatMs));
     }
   }
