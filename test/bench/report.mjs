@@ -56,6 +56,7 @@ const METRICS = {
     },
     { key: 'deliveredShare', title: 'delivered', percent: true },
     { key: 'clientsCpuShare', title: 'clients CPU', percent: true },
+  ],
   presence: [
     { key: 'joinUsPerOp', title: 'join µs/op', digits: 1 },
     { key: 'joinCpuUsPerOp', title: 'join CPU µs/op', digits: 1 },
