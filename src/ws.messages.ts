@@ -80,5 +80,5 @@ export const listenFailedMessage = (port: number, host: string | undefined, deta
   `${host ?? 'all interfaces'}: ${detail}. Choose another port, or 0 and read WsServer.address().port.`;
 
 /** An option's value as the user wrote it: `NaN` and `Infinity` stay themselves (JSON says `null`). */
-const optionValue = (value: unknown) =>
+export const optionValue = (value: unknown) =>
   typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));

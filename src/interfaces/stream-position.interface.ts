@@ -24,7 +24,7 @@ export interface StreamRead {
   epoch: string;
   /** The offset of the newest publication (0 if none yet). */
   top: number;
-  /** Publications with an offset above the one asked for, oldest first, at most the limit plus one. */
+  /** Publications with an offset above the one asked for, oldest first, at most the limit asked for. */
   publications: StreamPublication[];
 }
 

@@ -177,6 +177,26 @@ describe.skipIf(skip)(
       await ada.close();
     });
 
+    it('after a close that says "do not reconnect" (1008, flooding) the page stays away', async () => {
+      const ada = await openChat('Ada', 'flood');
+      // 40 messages at once through the page's own form: past the sample's rate limit.
+      await ada.evaluate(() => {
+        const text = document.getElementById('text') as HTMLInputElement;
+        const form = document.getElementById('say') as HTMLFormElement;
+        for (let i = 0; i < 40; i++) {
+          text.value = `flood ${i}`;
+          form.requestSubmit();
+        }
+      });
+      await notice(ada, 'Disconnected (closed 1008 rate limit exceeded)');
+      await ada.locator('#status[data-state=idle]').waitFor();
+      // Longer than the first reconnect delay (0.5 s +- 25 %): still not connected.
+      await ada.waitForTimeout(1500);
+      expect(await ada.locator('#status').getAttribute('data-state')).toBe('idle');
+      expect(await ada.locator('#status-text').textContent()).toContain('join again');
+      await ada.close();
+    });
+
     it('shows the connection state and reconnects with backoff after the server restarts', async () => {
       const ada = await openChat('Ada', 'restart');
       sample.child.kill('SIGTERM');
