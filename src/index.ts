@@ -8,6 +8,7 @@ export {
   isSendableCloseCode,
   type WebSocketMessage,
   type WebSocketCloseEvent,
+  type WebSocketRequest,
 } from './handler/websocket-handler.js';
 export { EchoHandler } from './handler/echo.handler.js';
 export {

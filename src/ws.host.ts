@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { WebSocketCloseCode } from './connection/close-codes.js';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
+import { shuttingDownRejection, writeRejection } from './handshake/handshake-rejection.js';
 import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
 import { boundSlowHandshakes } from './handshake/slow-handshakes.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
@@ -20,6 +21,8 @@ import { RouteExplorer } from './routing/route.explorer.js';
 import { createRoutePaths } from './routing/route-paths.js';
 import type { RouteTable } from './routing/route-table.js';
 import { closeServer, createStandaloneServer, listen } from './server/standalone-server.js';
+import { requestsStillArriving } from './server/http-connections.js';
+import { httpPlatformOf } from './platform/http-platform.factory.js';
 import { WsServer } from './server/ws-server.js';
 import { WS_MODULE_OPTIONS } from './ws.module-definition.js';
 import { listenFailedMessage, noServerMessage } from './ws.messages.js';
@@ -62,6 +65,20 @@ export class WsHost
     return this.dispatcher?.rejections ?? {};
   }
 
+  /**
+   * Called from `WsModule.configure()`, which Nest runs inside `app.init()` before it registers
+   * the app's routes: the platform gets ready for the WebSocket routes (Fastify's constraint).
+   */
+  preparePlatform(): void {
+    const ownPort = this.options.port !== undefined;
+    const adapter = this.adapterHost.httpAdapter;
+    if (adapter && !ownPort) {
+      this.explorer.assertUniquePaths(createRoutePaths(this.modules, this.applicationConfig), true);
+    }
+    // With `port` too: the WebSocket routes are GET routes of the app (their constraint must exist).
+    httpPlatformOf(adapter)?.prepare(adapter?.getInstance());
+  }
+
   // onModuleInit runs inside app.init(): after setGlobalPrefix()/enableVersioning(), after Nest
   // registered the app's HTTP routes and before its 404 handler, so the 426 answers added here never
   // shadow an HTTP route of the app.
@@ -71,6 +88,7 @@ export class WsHost
     // The global prefix and versioning belong to the HTTP app: a standalone server has neither.
     this.table = await this.explorer.explore(
       createRoutePaths(this.modules, adapter ? this.applicationConfig : undefined),
+      adapter !== undefined,
     );
     this.registry.attachStatsSource(this);
     if (this.table.size === 0) return;
@@ -86,6 +104,8 @@ export class WsHost
       this.lifecycle,
       this.options.maxTotalConnections ?? Infinity,
       () => this.registry.size,
+      httpPlatformOf(adapter),
+      this.options.handshakeTimeoutMs,
     );
     this.dispatcher.attach(server);
     this.wsServer.bind(server, ownPort);
@@ -113,6 +133,13 @@ export class WsHost
 
   async beforeApplicationShutdown(): Promise<void> {
     this.dispatcher?.stopAccepting();
+    // Requests whose headers are still arriving would hold the server's close: answer them now.
+    const server = this.wsServer.httpServer as Server | undefined;
+    if (server) {
+      for (const socket of requestsStillArriving(server)) {
+        writeRejection(socket, shuttingDownRejection());
+      }
+    }
     await this.lifecycle.closeAll(WebSocketCloseCode.GOING_AWAY, 'server shutting down');
     if (this.standalone) await closeServer(this.standalone);
   }

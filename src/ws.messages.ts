@@ -25,6 +25,22 @@ export const noServerMessage = (routes: number) =>
   `${routes} WebSocket route(s) found, but there is no HTTP server to serve them from: ` +
   'give WsModule.forRoot() a port, or create the app with NestFactory.create()';
 
+export const dispatchFailedMessage = (url: string | undefined) =>
+  `Dispatching the WebSocket handshake for "${url ?? ''}" into the app threw; the socket was closed`;
+
+/** Reason of the `503` when middleware and guards did not let a handshake through in time. */
+export const handshakeTimedOutReason = 'Handshake timed out';
+
+/** Reason of the `403` for an `Origin` whose host is not the request's (the default origin rule). */
+export const foreignOriginReason = (origin: string, host: string | undefined) =>
+  `Origin ${origin} is not allowed: its host differs from this server's host ` +
+  `"${host ?? ''}". To allow it, add it to the route's allowedOrigins option: ` +
+  `allowedOrigins: ['${origin}']`;
+
+/** Reason of the `403` for an `Origin` that the route's `allowedOrigins` refuses. */
+export const originNotAllowedReason = (origin: string | undefined) =>
+  `Origin ${origin ?? '(none)'} is not allowed by the route's allowedOrigins option`;
+
 /**
  * Reason of the `503` (with `Retry-After`) answered to every handshake once shutdown has begun,
  * including those still inside a route's guards when it began.
@@ -64,5 +80,5 @@ export const listenFailedMessage = (port: number, host: string | undefined, deta
   `${host ?? 'all interfaces'}: ${detail}. Choose another port, or 0 and read WsServer.address().port.`;
 
 /** An option's value as the user wrote it: `NaN` and `Infinity` stay themselves (JSON says `null`). */
-const optionValue = (value: unknown) =>
+export const optionValue = (value: unknown) =>
   typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));

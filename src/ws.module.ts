@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type NestModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { WebSocketRegistry } from './registry/websocket.registry.js';
@@ -18,7 +18,16 @@ import { ConfigurableWsModule, WS_MODULE_OPTIONS_TYPE } from './ws.module-defini
   providers: [WebSocketRegistry, ConnectionLifecycle, RouteExplorer, WsHost, WsServer],
   exports: [WebSocketRegistry, WsServer],
 })
-export class WsModule extends ConfigurableWsModule {
+export class WsModule extends ConfigurableWsModule implements NestModule {
+  constructor(private readonly host: WsHost) {
+    super();
+  }
+
+  /** Nest calls it before registering the app's routes, the WebSocket routes among them. */
+  configure(): void {
+    this.host.preparePlatform();
+  }
+
   /** Serves the routes with these options as every route's defaults. */
   static override forRoot(options: typeof WS_MODULE_OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);

@@ -4,9 +4,10 @@ import type { StreamPosition, WebSocketMessage } from '../../src/index.js';
  * The `chat.v1` subprotocol: JSON text frames, one object per message.
  *
  * client -> server: `{ "type": "say", "text": "hello" }`
- * server -> client: `members` (to a newcomer), `joined`, `left`, `said`, `error`. `members`,
- * `joined`, `left` and `said` carry the room's `position`; a client that reconnects sends the last
- * one back (`?since=<offset>:<epoch>`) and gets what it missed before `members`.
+ * server -> client: `members` (to a newcomer), `joined`, `left`, `said`, `error`. `members` and
+ * `said` carry the room's `position`; a client that reconnects sends the last one back
+ * (`?since=<offset>:<epoch>`) and gets the `said` it missed before `members` (`joined` and `left`
+ * come from the room's presence, not its history).
  */
 export const CHAT_PROTOCOL = 'chat.v1';
 

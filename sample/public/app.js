@@ -117,8 +117,23 @@ function connect() {
       const why = event.code === 1006 ? 'connection lost' : `closed ${event.code} ${event.reason}`;
       notice(`Disconnected (${why.trim()})`, 'error');
     }
+    if (!shouldReconnect(event.code)) {
+      // e.g. 1008 (flooding), 1003: the same again would be refused again.
+      setStatus('idle', 'not connected: leave and join again to go on');
+      return;
+    }
     scheduleReconnect();
   });
+}
+
+/**
+ * The library's close-code convention (README "Close codes: reconnect or not", the same rule as
+ * `isReconnectCloseCode()`; this page has no build step to import it): reconnect after 1001,
+ * 1006, 1011-1014, 3000-3499 and 4000-4499, not after the others.
+ */
+function shouldReconnect(code) {
+  if (code >= 3000 && code <= 4999) return code % 1000 < 500;
+  return [1001, 1006, 1011, 1012, 1013, 1014].includes(code);
 }
 
 /** Exponential backoff with jitter: 0.5 s, 1 s, 2 s, … up to 10 s. */

@@ -83,7 +83,8 @@ interface StreamCommands {
  * per publication increments the topic's offset, appends it to the topic's Redis Stream (entry id
  * `<offset>-0`, `MAXLEN` size, expiry `ttlMs`) and publishes it tagged with offset and epoch, so
  * every instance, the publishing one included, delivers it in the same order (Centrifugo's
- * layout). Those publications wait for Redis while it is unreachable (ioredis's offline queue).
+ * layout). Those publications wait for Redis while it is unreachable, however long (ioredis's
+ * offline queue; `redisOptions.maxRetriesPerRequest` bounds it).
  *
  * Redis Pub/Sub delivers at most once: an instance that is disconnected when a message passes
  * misses it. While this instance cannot reach Redis, its own sockets are still served; what it
@@ -357,7 +358,12 @@ export class RedisBroker implements WebSocketBroker {
 
 /** The client that runs the history scripts; it queues while Redis is away (offline queue). */
 async function createSequencer(target: RedisTarget): Promise<Redis & StreamCommands> {
-  const sequencer = (await createClient(target, { retryStrategy })) as Redis & StreamCommands;
+  // Publications wait for Redis however long it is away (ioredis's default drops queued commands
+  // after 20 reconnection attempts, about 21 s); `redisOptions.maxRetriesPerRequest` bounds it.
+  const sequencer = (await createClient(target, {
+    retryStrategy,
+    maxRetriesPerRequest: null,
+  })) as Redis & StreamCommands;
   sequencer.defineCommand('wsStreamPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
   sequencer.defineCommand('wsStreamRead', { numberOfKeys: 2, lua: READ_SCRIPT });
   // Its outages are the publisher's and subscriber's too, which log them.

@@ -1,4 +1,4 @@
-import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type { StreamPosition, StreamRead } from '../interfaces/stream-position.interface.js';
 
 /** How much history a broker keeps for a topic: most publications, and for how long after the last (ms). */

@@ -41,8 +41,8 @@ const RECONNECT_STANDARD = new Set<number>([1001, 1006, 1011, 1012, 1013, 1014])
 /**
  * Whether a client should reconnect after a close with `code` (with back-off and jitter; and
  * resume where it left off, except after `LOST_CONTINUITY`): 1001, 1006 (no close frame), 1011,
- * 1012, 1013, 1014, 3000-3499 and 4000-4499. Not after 1000, 1002-1010 (1008 included) or
- * 3500-3999 and 4500-4999. Centrifugo's convention for the application range.
+ * 1012, 1013, 1014, 3000-3499 and 4000-4499. Not after 1000, 1002-1005, 1007-1010 (1008
+ * included), 1015, 3500-3999 or 4500-4999. Centrifugo's convention for the application range.
  */
 export function isReconnectCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return code % 1000 < 500;

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import {
@@ -15,7 +14,11 @@ import {
   kStreams,
   kForward,
 } from '../handler/handler.symbols.js';
-import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type {
+  WebSocketHandler,
+  WebSocketMessage,
+  WebSocketRequest,
+} from '../handler/websocket-handler.js';
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
@@ -44,10 +47,11 @@ export class ConnectionLifecycle {
 
   constructor(readonly registry: WebSocketRegistry) {}
 
+  /** `request`: the platform's request object (see `WebSocketHandler.request`). */
   open(
     route: Route,
     socket: WebSocket,
-    request: IncomingMessage,
+    request: WebSocketRequest,
     params: Record<string, string>,
   ): WebSocketHandler {
     const handler = route.createHandler();
@@ -94,7 +98,7 @@ export class ConnectionLifecycle {
     }
     let mapping: ErrorMapping | Promise<ErrorMapping>;
     try {
-      mapping = handler[kRoute].mapError(error, handler, data);
+      mapping = routeOf(handler).mapError(error, handler, data);
     } catch (filterError) {
       this.fail(handler, filterError);
       return;
@@ -157,7 +161,7 @@ export class ConnectionLifecycle {
   private start(handler: WebSocketHandler): void {
     let result: unknown;
     try {
-      result = handler[kRoute].invoke(handler);
+      result = routeOf(handler).invoke(handler);
     } catch (error) {
       this.failOpening(handler, error);
       return;
@@ -198,7 +202,7 @@ export class ConnectionLifecycle {
 
   /** @internal called by the socket's close listener. */
   release(handler: WebSocketHandler, code: number, reason: string): void {
-    const route = handler[kRoute];
+    const route = routeOf(handler);
     const event = { code, reason };
     handler[kClosed] = event;
     handler[kQueue] = undefined;
@@ -227,6 +231,16 @@ export class ConnectionLifecycle {
   }
 }
 
+/** The handler sees its route through `HandlerRoute`; the lifecycle set it, and knows it is a `Route`. */
+function routeOf(handler: WebSocketHandler): Route {
+  return handler[kRoute] as Route;
+}
+
+/** The lifecycle that opened the handler (its route holds it as `HandlerServices`). */
+function lifecycleOf(handler: WebSocketHandler): ConnectionLifecycle {
+  return routeOf(handler).lifecycle as ConnectionLifecycle;
+}
+
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
@@ -248,11 +262,11 @@ function deliver(handler: WebSocketHandler, message: WebSocketMessage): void {
       const result = handler.onMessage(message);
       if (result !== undefined && isPromiseLike(result)) {
         result.then(undefined, (error: unknown) =>
-          handler[kRoute].lifecycle.handleError(handler, error, message),
+          lifecycleOf(handler).handleError(handler, error, message),
         );
       }
     } catch (error) {
-      handler[kRoute].lifecycle.handleError(handler, error, message);
+      lifecycleOf(handler).handleError(handler, error, message);
     }
   }
   handler[kStreams]?.messages?.next(message);
@@ -260,7 +274,7 @@ function deliver(handler: WebSocketHandler, message: WebSocketMessage): void {
 
 function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): void {
   const handler = this[kHandler];
-  const route = handler[kRoute];
+  const route = routeOf(handler);
   route.counters.messagesIn++;
   route.counters.bytesIn += data.length;
   // two stores, no clock read: the heartbeat and idle wheels do the timekeeping
@@ -278,12 +292,12 @@ function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): vo
 
 function onSocketClose(this: BoundSocket, code: number, reason: Buffer): void {
   const handler = this[kHandler];
-  handler[kRoute].lifecycle.release(handler, code, reason.toString());
+  lifecycleOf(handler).release(handler, code, reason.toString());
 }
 
 function onSocketError(this: BoundSocket, error: Error): void {
   const handler = this[kHandler];
-  handler[kRoute].lifecycle.runHook(handler, handler.onError, error);
+  lifecycleOf(handler).runHook(handler, handler.onError, error);
 }
 
 function onSocketPing(this: BoundSocket): void {
@@ -293,6 +307,5 @@ function onSocketPing(this: BoundSocket): void {
 function onSocketPong(this: BoundSocket, data: Buffer): void {
   const handler = this[kHandler];
   handler[kAlive] = true;
-  if (handler.onPong !== undefined)
-    handler[kRoute].lifecycle.runHook(handler, handler.onPong, data);
+  if (handler.onPong !== undefined) lifecycleOf(handler).runHook(handler, handler.onPong, data);
 }

@@ -3,16 +3,24 @@ import type { IncomingMessage, Server } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
+import {
+  HandshakeRejection,
+  shuttingDownRejection,
+  writeRejection,
+} from '../handshake/handshake-rejection.js';
 import { kProtocol } from '../handshake/handshake.symbols.js';
 import {
   checkOrigin,
   negotiateProtocol,
   validateUpgradeRequest,
 } from '../handshake/handshake.validator.js';
+import type { WebSocketRequest } from '../handler/websocket-handler.js';
+import type { HttpPlatform } from '../platform/http-platform.interface.js';
+import { PlatformDispatcher, type HandshakeSteps } from '../platform/platform.dispatcher.js';
 import type { Route } from '../routing/route.js';
+import { DEFAULT_OPTIONS } from '../ws.constants.js';
 import type { RouteTable } from '../routing/route-table.js';
-import { malformedParamMessage, shuttingDownReason, upgradeFailedMessage } from '../ws.messages.js';
+import { malformedParamMessage, upgradeFailedMessage } from '../ws.messages.js';
 import { WebSocketCloseCode } from './close-codes.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
@@ -31,7 +39,7 @@ type UpgradeRequest = IncomingMessage & {
  * A refused request gets an HTTP error and a closed socket; a path with no route is left to the
  * server's other `upgrade` listeners, or answered 404 when there are none.
  */
-export class UpgradeDispatcher {
+export class UpgradeDispatcher implements HandshakeSteps {
   readonly rejections: RejectionCounts = {};
   private readonly logger = new Logger('WebSocketRoute');
   private server: Server | undefined;
@@ -39,35 +47,80 @@ export class UpgradeDispatcher {
   /** Handshakes inside their route's guards: shutdown answers them at once instead of waiting. */
   private readonly pending = new Set<Duplex>();
   private restoreEmit: (() => void) | undefined;
+  private platformDispatcher: PlatformDispatcher | undefined;
+  private listener: UpgradeListener | undefined;
 
   constructor(
     private readonly table: RouteTable,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly maxTotalConnections: number,
     private readonly openConnections: () => number,
+    /** The app's HTTP platform; undefined on the standalone port (the route table decides there). */
+    private readonly platform?: HttpPlatform,
+    private readonly handshakeTimeoutMs: number = DEFAULT_OPTIONS.handshakeTimeoutMs,
   ) {}
 
   attach(server: Server): void {
     this.server = server;
-    server.on('upgrade', this.onUpgrade);
-    this.restoreEmit = shieldOwnPaths(server, this.table, this.onUpgrade);
+    if (this.platform) {
+      this.platformDispatcher = new PlatformDispatcher(
+        server,
+        this.platform,
+        this.table,
+        this,
+        this.handshakeTimeoutMs,
+      );
+    }
+    this.listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;
+    server.on('upgrade', this.listener);
+    this.restoreEmit = shieldOwnPaths(server, this.table, this.listener);
   }
 
   /**
    * Shutdown: new handshakes are answered 503 from now on, and so, at once, is every handshake still
-   * inside its guards (`server.close()` would otherwise wait for it up to `handshakeTimeoutMs`);
-   * what such a guard decides later changes nothing.
+   * inside its guards or the app's dispatch (`server.close()` would otherwise wait for it up to
+   * `handshakeTimeoutMs`); what such a guard decides later changes nothing.
    */
   stopAccepting(): void {
     this.accepting = false;
-    for (const socket of this.pending) this.reject(socket, shuttingDown());
+    for (const socket of this.pending) this.reject(socket, shuttingDownRejection());
     this.pending.clear();
+    this.platformDispatcher?.answerAll(shuttingDownRejection());
   }
+
+  count(status: number): void {
+    this.rejections[status] = (this.rejections[status] ?? 0) + 1;
+  }
+
+  /**
+   * On an HTTP app: the RFC 6455 checks (nothing of the app runs for a malformed handshake), then
+   * the platform dispatches the request as a `GET` and its router decides the route. When other
+   * `upgrade` listeners exist, only paths of our route table are taken.
+   */
+  private readonly onPlatformUpgrade = (
+    request: UpgradeRequest,
+    socket: Duplex,
+    head: Buffer,
+  ): void => {
+    if (this.server && this.server.listenerCount('upgrade') > 1) {
+      if (!this.table.match(request.url ?? '/')) return;
+    }
+    socket.on('error', destroySocket);
+    const rejection =
+      validateUpgradeRequest(request) ?? (this.accepting ? undefined : shuttingDownRejection());
+    if (rejection) this.reject(socket, rejection);
+    else
+      this.platformDispatcher!.dispatch(
+        request as IncomingMessage & Record<symbol, unknown>,
+        socket,
+        head,
+      );
+  };
 
   detach(): void {
     this.restoreEmit?.();
     this.restoreEmit = undefined;
-    this.server?.removeListener('upgrade', this.onUpgrade);
+    if (this.listener) this.server?.removeListener('upgrade', this.listener);
     this.server = undefined;
   }
 
@@ -98,7 +151,7 @@ export class UpgradeDispatcher {
     request[kProtocol] = protocol as string;
     request.params = params;
     if (!route.guard) {
-      this.complete(route, request, socket, head, params);
+      this.complete(route, request, socket, head, params, request);
       return;
     }
     // Express and Fastify parse the query the same way (repeated keys become arrays).
@@ -112,7 +165,7 @@ export class UpgradeDispatcher {
         // Capacity again: other handshakes may have completed while the guards ran.
         const late = refused ?? this.checkCapacity(route);
         if (late) this.reject(socket, late);
-        else this.complete(route, request, socket, head, params);
+        else this.complete(route, request, socket, head, params, request);
       })
       .catch((error: unknown) => {
         this.pending.delete(socket);
@@ -121,8 +174,8 @@ export class UpgradeDispatcher {
       });
   };
 
-  private checkCapacity(route: Route): HandshakeRejection | undefined {
-    if (!this.accepting) return shuttingDown();
+  checkCapacity(route: Route): HandshakeRejection | undefined {
+    if (!this.accepting) return shuttingDownRejection();
     if (
       route.counters.open >= route.options.maxConnections ||
       this.openConnections() >= this.maxTotalConnections
@@ -132,17 +185,18 @@ export class UpgradeDispatcher {
     return undefined;
   }
 
-  private complete(
+  complete(
     route: Route,
     request: UpgradeRequest,
     socket: Duplex,
     head: Buffer,
     params: Record<string, string>,
+    httpRequest: unknown,
   ): void {
     socket.removeListener('error', destroySocket);
     route.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
       try {
-        this.lifecycle.open(route, webSocket, request, params);
+        this.lifecycle.open(route, webSocket, httpRequest as WebSocketRequest, params);
       } catch (error) {
         // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
         this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
@@ -152,7 +206,7 @@ export class UpgradeDispatcher {
   }
 
   private reject(socket: Duplex, rejection: HandshakeRejection): void {
-    this.rejections[rejection.status] = (this.rejections[rejection.status] ?? 0) + 1;
+    this.count(rejection.status);
     writeRejection(socket, rejection);
   }
 }
@@ -194,10 +248,6 @@ function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeLis
     // Someone may have wrapped emit after us: then ours stays in their chain, inactive.
     if (server.emit === shielded) server.emit = emit as Server['emit'];
   };
-}
-
-function shuttingDown(): HandshakeRejection {
-  return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });
 }
 
 function queryOf(url: string | undefined): string {

@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
 import { WebSocketCloseCode } from '../connection/close-codes.js';
@@ -10,7 +11,8 @@ import type {
   RecoveryResult,
   SubscribeOptions,
 } from '../interfaces/stream-position.interface.js';
-import type { Route } from '../routing/route.js';
+import type { HandlerRoute } from './handler-route.interface.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import {
   closeReasonTooLongMessage,
   invalidCloseCodeMessage,
@@ -30,8 +32,20 @@ import {
   kTopics,
 } from './handler.symbols.js';
 
-/** A message as handlers receive it: text frames as `string`, binary frames as `Buffer`. */
-export type WebSocketMessage = string | Buffer;
+export type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
+
+/**
+ * The handshake's request as the platform gives it to guards and `@Req()`: Express's `Request`,
+ * Fastify's `FastifyRequest` (with `raw`), or Node's `IncomingMessage` on the standalone port.
+ */
+export interface WebSocketRequest {
+  readonly headers: IncomingHttpHeaders;
+  readonly url?: string;
+  readonly method?: string;
+  readonly socket: Socket;
+  /** What middleware, hooks and guards added (`user`, `cookies`, `session`...). */
+  [key: string]: any;
+}
 
 /** How a connection ended, as `onClose` and `closed$` report it. */
 export interface WebSocketCloseEvent {
@@ -67,15 +81,20 @@ interface Streams {
 export abstract class WebSocketHandler {
   /** Unique id of this connection (a UUID, unique across instances too). */
   readonly id!: string;
-  /** The HTTP upgrade request; guards may have added to it (e.g. `request.user`). */
-  readonly request!: IncomingMessage & Record<string, any>;
+  /**
+   * The handshake's request as the app's middleware and guards saw it, what `@Req()` gives an HTTP
+   * route: Express's `Request` (Node's `IncomingMessage`), Fastify's `FastifyRequest`, or the
+   * upgrade request on the standalone port. What they put on it is there (`request.user`,
+   * `request.cookies`, `request.session`). Node's own request: `rawRequest`.
+   */
+  readonly request!: WebSocketRequest;
   /** The route's full path pattern, e.g. `/greet/:name`. */
   readonly path!: string;
   /** Values of the route's `:param` segments, decoded. */
   readonly params!: Record<string, string>;
 
   /** @internal */ [kSocket]!: WebSocket;
-  /** @internal */ [kRoute]!: Route;
+  /** @internal */ [kRoute]!: HandlerRoute;
   /** @internal messages held while the connection is opening; undefined once open. */
   [kQueue]: WebSocketMessage[] | undefined;
   /** @internal heartbeat: whether the peer sent anything since the last ping. */
@@ -120,6 +139,11 @@ export abstract class WebSocketHandler {
    * the live publications from `loss.position` on; the moment to make the client reload.
    */
   onContinuityLost?(loss: ContinuityLoss): unknown;
+
+  /** Node's `IncomingMessage` of the handshake (Fastify's `request.raw`, else `request` itself). */
+  get rawRequest(): IncomingMessage {
+    return (this.request.raw ?? this.request) as IncomingMessage;
+  }
 
   /** The query string of the upgrade request. */
   get query(): URLSearchParams {

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { shuttingDownReason } from '../ws.messages.js';
 
 /** A refused handshake: the HTTP status, a short reason, and any headers the RFC asks for. */
 export class HandshakeRejection {
@@ -10,6 +11,11 @@ export class HandshakeRejection {
     /** The JSON body; defaults to Nest's shape `{ statusCode, message, error }`. */
     readonly body?: unknown,
   ) {}
+}
+
+/** The answer to a handshake (or a request still arriving) once shutdown has begun. */
+export function shuttingDownRejection(): HandshakeRejection {
+  return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ResolvedRouteOptions } from '../routing/route.js';
 import { HandshakeRejection } from './handshake-rejection.js';
 import { parseExtensions, parseProtocols } from './ws-parsers.js';
+import { foreignOriginReason, originNotAllowedReason } from '../ws.messages.js';
 
 const KEY_PATTERN = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 
@@ -71,14 +72,49 @@ export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejec
   return undefined;
 }
 
-/** The route's origin rule; undefined when the origin may connect. */
+/**
+ * The route's origin rule; undefined when the origin may connect. By default (no `allowedOrigins`)
+ * a browser's `Origin` must name the request's own host (`hostname`: as the platform sees it,
+ * proxies trusted as the app says), any port, as Phoenix's `check_origin` compares hosts: cookies
+ * do not separate ports, and a dev server on another port keeps working. No `Origin` passes.
+ */
 export function checkOrigin(
   request: IncomingMessage,
   options: ResolvedRouteOptions,
+  hostname: string | undefined = hostnameOf(request.headers.host),
 ): HandshakeRejection | undefined {
+  const origin = request.headers.origin;
   const allowed = options.allowedOrigins;
-  if (allowed === undefined || allowed(request.headers.origin, request)) return undefined;
-  return new HandshakeRejection(403, 'Origin not allowed');
+  if (allowed !== undefined) {
+    if (allowed(origin, request)) return undefined;
+    return new HandshakeRejection(403, originNotAllowedReason(origin));
+  }
+  if (origin === undefined || sameHost(origin, hostname)) return undefined;
+  return new HandshakeRejection(403, foreignOriginReason(origin, hostname));
+}
+
+function sameHost(origin: string, hostname: string | undefined): boolean {
+  if (!hostname) return false;
+  let originHost: string;
+  try {
+    originHost = stripBrackets(new URL(origin).hostname);
+  } catch {
+    return false; // "null" (sandboxed frames, file:) and malformed origins name no host
+  }
+  return originHost.toLowerCase() === stripBrackets(hostname).toLowerCase();
+}
+
+/** `Host` header -> host name: `example.com:8080` -> `example.com`, `[::1]:80` -> `::1`. */
+export function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+// URL's hostname keeps IPv6 brackets; Express and Fastify give it with or without.
+function stripBrackets(host: string): string {
+  return host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host;
 }
 
 /**

@@ -1,6 +1,11 @@
 import type { HttpServer } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { kPendingHandshake } from './handshake.symbols.js';
 import { hasToken } from './handshake.validator.js';
+
+function isPendingHandshake(request: IncomingMessage): boolean {
+  return (request as IncomingMessage & Record<symbol, unknown>)[kPendingHandshake] !== undefined;
+}
 
 interface PlainAnswer {
   status: number;
@@ -55,7 +60,12 @@ export function answerPlainRequest(request: IncomingMessage, response: ServerRes
  * matches in order; Fastify refuses a second route, which is skipped here).
  */
 export function servePlainRequests(adapter: HttpServer, paths: Iterable<string>): void {
-  const answer = (request: IncomingMessage, response: unknown): void => {
+  const answer = (request: IncomingMessage, response: unknown, next?: Function): void => {
+    // A handshake no WebSocket route took (e.g. an unknown version) is the app's 404 (Express).
+    if (isPendingHandshake(request) && next) {
+      next();
+      return;
+    }
     const { status, headers, body } = plainAnswer(request);
     for (const [name, value] of Object.entries(headers)) adapter.setHeader(response, name, value);
     adapter.reply(response, body, status);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type { StreamPosition, StreamRead } from '../interfaces/stream-position.interface.js';
 import type { ResolvedTopicHistory } from '../interfaces/topic-history-options.interface.js';
 

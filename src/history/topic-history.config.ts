@@ -3,6 +3,7 @@ import type {
   ResolvedTopicHistory,
   TopicHistoryOptions,
 } from '../interfaces/topic-history-options.interface.js';
+import { invalidHistoryOptionMessage } from './history.messages.js';
 
 const DEFAULT_SIZE = 100;
 const DEFAULT_TTL_MS = 300_000;
@@ -17,11 +18,12 @@ export class TopicHistoryConfig {
 
   constructor(options: HistoryOptions | undefined) {
     for (const [pattern, topic] of Object.entries(options?.topics ?? {})) {
-      const resolved = resolve(topic);
+      const resolved = resolve(topic, `topics[${JSON.stringify(pattern)}]`);
       if (pattern.endsWith('*')) this.prefixes.push([pattern.slice(0, -1), resolved]);
       else if (!this.exact.has(pattern)) this.exact.set(pattern, resolved);
     }
-    this.fallback = options?.default === undefined ? undefined : resolve(options.default);
+    this.fallback =
+      options?.default === undefined ? undefined : resolve(options.default, 'default');
     this.enabled = this.exact.size > 0 || this.prefixes.length > 0 || this.fallback !== undefined;
   }
 
@@ -35,16 +37,21 @@ export class TopicHistoryConfig {
   }
 }
 
-function resolve(options: TopicHistoryOptions): ResolvedTopicHistory {
-  const size = positiveInteger(options.size, DEFAULT_SIZE);
+/** Applies the defaults; throws (bootstrap fails) on a value a topic cannot run with. */
+function resolve(options: TopicHistoryOptions, where: string): ResolvedTopicHistory {
+  const check = (option: 'size' | 'ttlMs' | 'recoveryLimit', fallback: number): number => {
+    const value = options[option];
+    if (value === undefined) return fallback;
+    if (Number.isSafeInteger(value) && value >= 1) return value;
+    throw new Error(invalidHistoryOptionMessage(where, option, value));
+  };
+  if (options.payload !== undefined && typeof options.payload !== 'function')
+    throw new Error(invalidHistoryOptionMessage(where, 'payload', options.payload));
+  const size = check('size', DEFAULT_SIZE);
   return {
     size,
-    ttlMs: positiveInteger(options.ttlMs, DEFAULT_TTL_MS),
-    recoveryLimit: positiveInteger(options.recoveryLimit, size),
+    ttlMs: check('ttlMs', DEFAULT_TTL_MS),
+    recoveryLimit: check('recoveryLimit', size),
     payload: options.payload,
   };
-}
-
-function positiveInteger(value: number | undefined, fallback: number): number {
-  return value !== undefined && Number.isSafeInteger(value) && value > 0 ? value : fallback;
 }

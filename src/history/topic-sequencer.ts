@@ -1,5 +1,6 @@
 import type { StreamLimits, WebSocketBroker } from '../broker/websocket-broker.interface.js';
-import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type {
   RecoveryResult,
   StreamPosition,

@@ -1,4 +1,5 @@
-import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type { ContinuityLoss } from '../interfaces/stream-position.interface.js';
 
 /** @internal what the history layer needs from the registry. */

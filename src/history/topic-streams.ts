@@ -1,5 +1,6 @@
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
-import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type { RecoveryResult, SubscribeOptions } from '../interfaces/stream-position.interface.js';
 import type { HistoryOptions } from '../interfaces/topic-history-options.interface.js';
 import { MemoryStreams } from './memory-streams.js';

@@ -1,4 +1,4 @@
-import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from './websocket-message.interface.js';
 
 /**
  * Where a publication sits in its topic's stream (Centrifugo's `StreamPosition`). `offset` grows by
@@ -24,7 +24,7 @@ export interface StreamRead {
   epoch: string;
   /** The offset of the newest publication (0 if none yet). */
   top: number;
-  /** Publications with an offset above the one asked for, oldest first, at most the limit plus one. */
+  /** Publications with an offset above the one asked for, oldest first, at most the limit asked for. */
   publications: StreamPublication[];
 }
 

@@ -1,4 +1,4 @@
-import type { WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from './websocket-message.interface.js';
 import type { StreamPosition } from './stream-position.interface.js';
 
 /** How much history one topic keeps (Centrifugo's `history_size` / `history_ttl`). */
@@ -24,8 +24,9 @@ export interface TopicHistoryOptions {
  */
 export interface HistoryOptions {
   /**
-   * Per topic pattern: an exact topic, or a prefix ending in `*` (e.g. `'room:*'`). The first
-   * matching pattern, in the object's order, wins.
+   * Per topic pattern: an exact topic, or a prefix ending in `*` (e.g. `'room:*'`). An exact
+   * topic wins over every prefix; among prefixes, the first matching one in the object's order.
+   * Numbers must be integers >= 1 and `payload` a function: bootstrap fails otherwise.
    */
   topics?: Record<string, TopicHistoryOptions>;
   /** For topics no pattern matches. Default none: no history. */

@@ -15,4 +15,4 @@ export const presenceEventMalformedMessage = (channel: string) =>
   `RedisPresence ignored a message on "${channel}" that is not a presence event`;
 
 export const presenceHeartbeatInvalidMessage = (heartbeatMs: unknown) =>
-  `RedisPresence: heartbeatMs must be a finite number >= 10 (got ${JSON.stringify(heartbeatMs) ?? String(heartbeatMs)})`;
+  `RedisPresence: heartbeatMs must be a number from 10 to 2147483647 ms (got ${typeof heartbeatMs === 'number' ? String(heartbeatMs) : (JSON.stringify(heartbeatMs) ?? String(heartbeatMs))})`;

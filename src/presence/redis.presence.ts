@@ -1,6 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { closeRedis, loadRedis, redisScript, runScript } from '../redis/ioredis.client.js';
+import {
+  closeRedis,
+  isCommandTimeout,
+  loadRedis,
+  redisScript,
+  runScript,
+} from '../redis/ioredis.client.js';
 import type {
   PresenceEvent,
   PresenceMember,
@@ -30,10 +36,15 @@ export interface RedisPresenceOptions {
    * How often each instance records its members again (ms). A member's entry expires 1.5 periods
    * after it was last recorded, and every instance removes expired entries every quarter period,
    * so the members of an instance that died are out of `list()` within 1.5 periods and reported
-   * as leaves within 1.75 (documented: within 2). Default 10000.
+   * as leaves within 1.75 (documented: within 2). Default 10000; from 10 to 2^31 - 1, else
+   * `new RedisPresence()` throws a `RangeError`.
    */
   heartbeatMs?: number;
-  /** More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. */
+  /**
+   * More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. Its
+   * `commandTimeout` (ms, default here 5000) bounds how long a command waits for a Redis that is
+   * connected but does not answer (paused, overloaded): then it fails as if Redis were away.
+   */
   redisOptions?: Record<string, unknown>;
   /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
   connectTimeoutMs?: number;
@@ -42,6 +53,13 @@ export interface RedisPresenceOptions {
 const JOIN = redisScript(JOIN_SCRIPT);
 const LEAVE = redisScript(LEAVE_SCRIPT);
 const READ = redisScript(READ_SCRIPT);
+/**
+ * Default `commandTimeout` of the commands client: a hung Redis (SIGSTOP, a stalled network)
+ * keeps the connection open, so without it a join, a list and shutdown would wait for ever.
+ */
+const COMMAND_TIMEOUT_MS = 5000;
+/** The longest delay Node's timers take. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Members recorded per script call when re-asserting: bounds each call's arguments. */
 const BATCH = 500;
 
@@ -60,7 +78,8 @@ const BATCH = 500;
  *   message, an announcement made while an instance is not subscribed is missed by it:
  *   `list()` is the truth.
  * - While Redis is away, `join`/`leave` resolve at once (applied once it is back) and
- *   `list`/`count` reject with a clear error.
+ *   `list`/`count` reject with a clear error; while it is connected but does not answer (paused,
+ *   overloaded), the same after `redisOptions.commandTimeout` (default 5000 ms), shutdown included.
  *
  * Every key of a topic carries the topic as a Redis Cluster hash tag, so each script touches one slot.
  * Needs the optional peer dependency `ioredis` (5.x or 6.x).
@@ -93,7 +112,9 @@ export class RedisPresence implements WebSocketPresence {
     this.prefix = options.prefix ?? 'nestjs-ws-routes';
     this.channel = `${this.prefix}:presence`;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
-    if (!Number.isFinite(this.heartbeatMs) || this.heartbeatMs < 10) {
+    // Past 2^31 - 1 ms Node's timers fire every 1 ms instead: the refresh would flood Redis.
+    const heartbeatMs: unknown = this.heartbeatMs;
+    if (typeof heartbeatMs !== 'number' || !(heartbeatMs >= 10 && heartbeatMs <= MAX_TIMER_MS)) {
       throw new RangeError(presenceHeartbeatInvalidMessage(options.heartbeatMs));
     }
   }
@@ -107,7 +128,11 @@ export class RedisPresence implements WebSocketPresence {
       ...this.options.redisOptions,
     };
     // No offline queue: a command while disconnected fails now; the refresh applies it later.
-    const client = new Redis(this.url, { ...common, enableOfflineQueue: false });
+    const client = new Redis(this.url, {
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      ...common,
+      enableOfflineQueue: false,
+    });
     const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
     this.client = client;
     this.subscriber = subscriber;
@@ -175,9 +200,10 @@ export class RedisPresence implements WebSocketPresence {
     this.timers = [];
     // The leaves of the connections that shutdown closed are on their way: let them arrive.
     await Promise.allSettled(this.pending);
-    const clients = [this.client, this.subscriber];
+    const [client, subscriber] = [this.client, this.subscriber];
     this.client = this.subscriber = undefined;
-    await Promise.all(clients.map(closeRedis));
+    // Nothing else to flush: drop both connections (a hung Redis would not answer a QUIT).
+    await Promise.all([closeRedis(client, false), closeRedis(subscriber, false)]);
   }
 
   private get ttlMs(): number {
@@ -215,8 +241,8 @@ export class RedisPresence implements WebSocketPresence {
     }
     const args = [this.channel, JSON.stringify(topic), answer];
     return runScript(client, READ, this.keys(topic), args).catch((error: unknown) => {
-      // Lost while the command was on its way: say so the same way.
-      if (client.status === 'ready') throw error;
+      // Lost while the command was on its way, or no answer in time: say so the same way.
+      if (client.status === 'ready' && !isCommandTimeout(error)) throw error;
       throw new Error(presenceUnavailableMessage(this.url), { cause: error });
     });
   }

@@ -46,12 +46,20 @@ export async function runScript(
   }
 }
 
-/** Disconnects a client for good, whatever state it is in; later errors are ignored. */
-export async function closeRedis(client: Redis | undefined): Promise<void> {
+/** Whether `error` is ioredis's `commandTimeout` expiring: Redis is connected but does not answer. */
+export function isCommandTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out';
+}
+
+/**
+ * Disconnects a client for good, whatever state it is in; later errors are ignored. `quit`:
+ * `false` drops the connection at once, without a QUIT a hung Redis would never answer.
+ */
+export async function closeRedis(client: Redis | undefined, quit = true): Promise<void> {
   if (client === undefined) return;
   client.removeAllListeners();
   client.on('error', () => {});
-  if (client.status !== 'ready') {
+  if (client.status !== 'ready' || !quit) {
     client.disconnect();
     return;
   }

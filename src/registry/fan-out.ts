@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
 import { kRoute, kSocket } from '../handler/handler.symbols.js';
-import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
+import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 
 /** `ws`'s framing function (exported by `ws` at runtime, absent from `@types/ws`). */
 interface FrameOptions {

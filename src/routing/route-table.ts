@@ -33,17 +33,26 @@ const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, st
 export class RouteTable {
   private readonly exact = new Map<string, Route>();
   private readonly parameterized: ParameterizedEntry[] = [];
+  private readonly byController = new Map<object, Route[]>();
+  private count = 0;
 
   get size(): number {
-    return this.exact.size + this.parameterized.length;
+    return this.count;
   }
 
   get routes(): Route[] {
-    return [...this.exact.values(), ...this.parameterized.map((entry) => entry.route)];
+    return [...this.byController.values()].flat();
   }
 
-  /** Adds a route; returns the route already holding the same pattern, if any. */
+  /**
+   * Adds a route; returns the route already holding the same pattern, if any (which keeps the
+   * path: on an HTTP app the platform tells them apart by host or version).
+   */
   add(route: Route): Route | undefined {
+    this.count++;
+    const ofController = this.byController.get(route.controller);
+    if (ofController) ofController.push(route);
+    else this.byController.set(route.controller, [route]);
     const pattern = normalizePath(route.path);
     const existing =
       this.exact.get(pattern) ??
@@ -58,6 +67,21 @@ export class RouteTable {
       this.exact.set(pattern, route);
     }
     return undefined;
+  }
+
+  /**
+   * The route of a controller method that the platform matched; `routePath` (the platform's
+   * pattern) tells apart the paths of one method (several controller paths, URI versions).
+   */
+  routeOf(controller: object, methodName: string | symbol, routePath: string | undefined): Route {
+    let found: Route | undefined;
+    for (const route of this.byController.get(controller) ?? []) {
+      if (route.methodName !== methodName) continue;
+      if (routePath === undefined || normalizePath(routePath) === route.path) return route;
+      found ??= route;
+    }
+    if (!found) throw new Error(`No WebSocket route for ${String(methodName)}`);
+    return found;
   }
 
   /** Finds the route for a request target, origin or absolute form (query string ignored). */

@@ -2,6 +2,7 @@ import { Inject, Injectable, type Type } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Module } from '@nestjs/core/injector/module.js';
+import { HOST_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
 import { WebSocketServer, type ServerOptions } from 'ws';
 import { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
 import type { WebSocketRouteMetadata } from '../decorators/websocket-route.decorator.js';
@@ -20,9 +21,18 @@ import {
 import { duplicateRouteMessage, notAHandlerMessage } from '../ws.messages.js';
 import { WebSocketHandler } from '../handler/websocket-handler.js';
 import { assertValidOptions } from './route-options.validation.js';
+import { appendUpgradeHeaders } from '../platform/upgrade-headers.js';
 import { Route, type ResolvedRouteOptions } from './route.js';
 import type { RoutePathsOf } from './route-paths.js';
 import { RouteTable } from './route-table.js';
+
+interface RouteDeclaration {
+  wrapper: InstanceWrapper;
+  methodName: string;
+  method: (...args: unknown[]) => unknown;
+  metadata: WebSocketRouteMetadata;
+  path: string;
+}
 
 /**
  * Finds every `@WebSocketRoute()` on the application's controllers at bootstrap and builds its
@@ -38,9 +48,38 @@ export class RouteExplorer {
     @Inject(WS_MODULE_OPTIONS) private readonly moduleOptions: WsModuleOptions,
   ) {}
 
-  /** Builds the route table; `pathsOf` gives a route's full paths (prefix, versions, module path). */
-  async explore(pathsOf: RoutePathsOf): Promise<RouteTable> {
+  /**
+   * Builds the route table; `pathsOf` gives a route's full paths (prefix, versions, module path).
+   * `httpApp`: the routes are served through an HTTP platform, whose router and Nest's run the
+   * guards; otherwise (standalone port) the guards run here.
+   */
+  async explore(pathsOf: RoutePathsOf, httpApp: boolean): Promise<RouteTable> {
+    this.assertUniquePaths(pathsOf, httpApp);
     const table = new RouteTable();
+    for (const { wrapper, methodName, method, metadata, path } of this.declarations(pathsOf)) {
+      table.add(await this.buildRoute(wrapper, methodName, method, path, metadata, httpApp));
+    }
+    return table;
+  }
+
+  /**
+   * Two routes at one full path fail with both named. On an HTTP app one path may serve several
+   * hosts or (non-URI) versions; this runs before Nest registers the routes (Fastify would refuse
+   * the second with its own, less helpful, error).
+   */
+  assertUniquePaths(pathsOf: RoutePathsOf, httpApp: boolean): void {
+    const taken = new Map<string, string>();
+    for (const { wrapper, methodName, method, path } of this.declarations(pathsOf)) {
+      const description = `${wrapper.name as string}.${methodName}`;
+      const key = httpApp ? routeKey(path, wrapper.metatype as Type, method) : path;
+      const existing = taken.get(key);
+      if (existing) throw new Error(duplicateRouteMessage(path, existing, description));
+      taken.set(key, description);
+    }
+  }
+
+  /** Every `@WebSocketRoute()` of the app's controllers, once per full path. */
+  private *declarations(pathsOf: RoutePathsOf): Generator<RouteDeclaration> {
     for (const wrapper of this.discovery.getControllers()) {
       const { instance, metatype } = wrapper;
       if (!instance || !metatype) continue;
@@ -50,23 +89,12 @@ export class RouteExplorer {
         const metadata = Reflect.getMetadata(WEBSOCKET_ROUTE_METADATA, method) as
           WebSocketRouteMetadata | undefined;
         if (!metadata) continue;
-        for (const path of pathsOf(
-          metatype as Type,
-          method,
-          metadata.path,
-          wrapper.host as Module,
-        )) {
-          const route = await this.buildRoute(wrapper, methodName, method, path, metadata);
-          const existing = table.add(route);
-          if (existing) {
-            throw new Error(
-              duplicateRouteMessage(route.path, existing.description, route.description),
-            );
-          }
+        const module = wrapper.host as Module;
+        for (const path of pathsOf(metatype as Type, method, metadata.path, module)) {
+          yield { wrapper, methodName, method, metadata, path };
         }
       }
     }
-    return table;
   }
 
   private async buildRoute(
@@ -75,6 +103,7 @@ export class RouteExplorer {
     method: (...args: unknown[]) => unknown,
     path: string,
     metadata: WebSocketRouteMetadata,
+    httpApp: boolean,
   ): Promise<Route> {
     const instance = wrapper.instance as object;
     const host = wrapper.host as Module;
@@ -86,20 +115,33 @@ export class RouteExplorer {
     const options = resolveOptions(this.moduleOptions, metadata.options);
     assertValidOptions(options, label);
     const moduleRef = host.getProviderByKey<ModuleRef>(ModuleRef).instance;
-    const runGuards = createGuardsRunner(this.contextCreator, instance, method, host.token);
+    const runGuards = httpApp
+      ? null
+      : createGuardsRunner(this.contextCreator, instance, method, host.token);
     return new Route({
       path,
+      controller: instance,
+      methodName,
       description,
       handlerType: metadata.handler,
       options,
       server: createServer(options),
       guard: runGuards ? new HandshakeGuard(runGuards, path, options.handshakeTimeoutMs) : null,
       createHandler: await createHandlerFactory(metadata.handler, moduleRef, label),
-      invoke: (handler) => method.call(instance, handler),
+      invoke: (handler) => metadata.method.call(instance, handler),
       mapError: createErrorMapper(this.contextCreator, instance, method, host.token),
       lifecycle: this.lifecycle,
     });
   }
+}
+
+/** A route's place as the platform's router tells routes apart: path, host, version. */
+function routeKey(path: string, controller: Type, method: object): string {
+  const host: unknown = Reflect.getMetadata(HOST_METADATA, controller);
+  const version: unknown =
+    Reflect.getMetadata(VERSION_METADATA, method) ??
+    Reflect.getMetadata(VERSION_METADATA, controller);
+  return JSON.stringify([path, String(host ?? ''), version ?? null]);
 }
 
 function isHandlerClass(handler: unknown): boolean {
@@ -181,5 +223,7 @@ function createServer(options: ResolvedRouteOptions): WebSocketServer {
     handleProtocols: (_offered, request) =>
       (request as unknown as Record<symbol, string>)[kProtocol] || false,
   };
-  return new WebSocketServer(serverOptions);
+  const server = new WebSocketServer(serverOptions);
+  server.on('headers', appendUpgradeHeaders);
+  return server;
 }

@@ -8,7 +8,7 @@ import type {
   ProtocolSelector,
 } from '../interfaces/websocket-route-options.interface.js';
 import type { HandshakeGuard } from '../handshake/handshake.guard.js';
-import type { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
+import type { HandlerServices } from '../handler/handler-route.interface.js';
 import type { WebSocketTrafficStats } from '../registry/websocket-stats.interface.js';
 
 /** Route options after the module's defaults were applied: what the runtime reads. */
@@ -54,6 +54,9 @@ export type ErrorMapping = WebSocketCloseException | true | undefined;
 /** What the explorer hands a route when it builds it at bootstrap. */
 export interface RouteInit {
   path: string;
+  /** The controller instance and the name of its decorated method. */
+  controller: object;
+  methodName: string | symbol;
   description: string;
   handlerType: Type<WebSocketHandler>;
   options: ResolvedRouteOptions;
@@ -68,7 +71,7 @@ export interface RouteInit {
     data?: unknown,
   ) => ErrorMapping | Promise<ErrorMapping>;
   /** Opens, tracks and frees the route's connections. */
-  lifecycle: ConnectionLifecycle;
+  lifecycle: HandlerServices;
 }
 
 /**
@@ -77,13 +80,19 @@ export interface RouteInit {
  */
 export class Route {
   readonly path: string;
+  /** The controller instance whose method declares the route. */
+  readonly controller: object;
+  readonly methodName: string | symbol;
   /** `Controller.method`, for messages. */
   readonly description: string;
   readonly handlerType: Type<WebSocketHandler>;
   readonly options: ResolvedRouteOptions;
   /** `ws` server in `noServer` mode with this route's payload, compression and protocol options. */
   readonly server: WebSocketServer;
-  /** Runs the route's Nest guards; null when none apply, so the handshake stays synchronous. */
+  /**
+   * Runs the route's Nest guards on the standalone port; null when none apply (the handshake then
+   * stays synchronous), and always on an HTTP app, where Nest runs them as for a `GET` route.
+   */
   readonly guard: HandshakeGuard | null;
   /** A new handler with its dependencies (resolved once per route). */
   readonly createHandler: () => WebSocketHandler;
@@ -95,11 +104,13 @@ export class Route {
    * Buffer it came in, without decoding text to a string and encoding it again.
    */
   readonly echoes: boolean;
-  readonly lifecycle: ConnectionLifecycle;
+  readonly lifecycle: HandlerServices;
   readonly counters: RouteCounters = emptyCounters();
 
   constructor(init: RouteInit) {
     this.path = init.path;
+    this.controller = init.controller;
+    this.methodName = init.methodName;
     this.description = init.description;
     this.handlerType = init.handlerType;
     this.options = init.options;

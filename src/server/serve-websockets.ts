@@ -85,14 +85,15 @@ function createRoutesController(routes: ServeWebSocketsOptions['routes']): Type 
   Object.entries(routes).forEach(([path, handler], index) => {
     const name = `route${index}`;
     // A distinct function per route: @WebSocketRoute() stores its metadata on the function.
-    Object.defineProperty(prototype, name, {
+    const descriptor: PropertyDescriptor = {
       value: routeMethod.bind(undefined),
       configurable: true,
-    });
-    WebSocketRoute(path, handler)(
+    };
+    // As TypeScript applies a method decorator: the descriptor it returns is defined.
+    Object.defineProperty(
       prototype,
       name,
-      Object.getOwnPropertyDescriptor(prototype, name)!,
+      WebSocketRoute(path, handler)(prototype, name, descriptor) ?? descriptor,
     );
   });
   Controller()(WebSocketRoutesController);

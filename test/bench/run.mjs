@@ -81,6 +81,16 @@ const SERVERS = {
     args: ['redis'],
     label: 'RedisPresence, local redis-server',
   },
+  'library-express-middleware': {
+    script: 'library.mjs',
+    args: ['express', 'middleware'],
+    label: 'nestjs-ws-routes, Express, 1 trivial middleware',
+  },
+  'library-fastify-middleware': {
+    script: 'library.mjs',
+    args: ['fastify', 'middleware'],
+    label: 'nestjs-ws-routes, Fastify, 1 trivial onRequest hook',
+  },
 };
 const ECHO_SERVERS = [
   'library-express',
@@ -158,6 +168,12 @@ const SCENARIOS = [
     kind: 'storm',
     servers: ['library-express-guard', 'library-fastify-guard', 'raw-ws', 'raw-ws-guard'],
     title: `Handshake storm with one async guard: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
+  },
+  {
+    id: 'handshakeMiddleware',
+    kind: 'storm',
+    servers: ['library-express-middleware', 'library-fastify-middleware', 'raw-ws'],
+    title: `Handshake storm with one trivial middleware: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },
   {
     id: 'memory',

@@ -102,7 +102,8 @@ const ACCEPTED: [string, Record<string, string | null>][] = [
   ['Upgrade: WebSocket (any case)', { Upgrade: 'WebSocket' }],
   ['Connection: keep-alive, Upgrade', { Connection: 'keep-alive, Upgrade' }],
   ['Connection: upgrade (any case)', { Connection: 'upgrade' }],
-  ['an Origin header', { Origin: 'https://example.com' }],
+  // The default origin rule (issue 13): the request's own host name, any port.
+  ['an Origin header of the same host on another port', { Origin: 'http://127.0.0.1:4200' }],
   [
     'a well-formed Sec-WebSocket-Protocol the route does not speak',
     { 'Sec-WebSocket-Protocol': 'chat, superchat' },

@@ -34,6 +34,7 @@ describe('benchmark, quick mode', () => {
       '### Echo, 16 KiB text',
       '### Handshake storm: ',
       '### Handshake storm with one async guard',
+      '### Handshake storm with one trivial middleware',
       '### Memory per idle connection',
       '### Fan-out: one 32 B text message',
       '### Scale-out: 3 instances on one Redis',

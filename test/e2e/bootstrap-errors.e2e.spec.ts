@@ -16,6 +16,7 @@ import {
   notAHandlerMessage,
   requestScopedHandlerMessage,
 } from '../../src/ws.messages.js';
+import { invalidHistoryOptionMessage } from '../../src/history/history.messages.js';
 import { portFor, SERVERS, startApp, startOn, type ServerName } from '../support/app.js';
 
 @Injectable({ scope: Scope.REQUEST })
@@ -172,6 +173,24 @@ describe.each(SERVERS)(
       ]);
       expect(parsed.message).toContain(
         `${label}: option heartbeatMs is NaN; expected an integer >= 0`,
+      );
+    });
+
+    it('bad history options: size 0, a NaN ttlMs, a negative recoveryLimit, a payload that is not a function', async () => {
+      const route = [routeController('ChatController', EchoHandler)];
+      const cases: [WsModuleOptions['history'], string, string, unknown][] = [
+        [{ topics: { 'room:*': { size: 0 } } }, 'topics["room:*"]', 'size', 0],
+        [{ default: { ttlMs: Number(undefined) } }, 'default', 'ttlMs', NaN],
+        [{ topics: { news: { recoveryLimit: -5 } } }, 'topics["news"]', 'recoveryLimit', -5],
+        [{ default: { size: 1.5 } }, 'default', 'size', 1.5],
+        [{ default: { payload: 'json' as never } }, 'default', 'payload', 'json'],
+      ];
+      for (const [history, where, option, value] of cases) {
+        const error = await bootstrapError(server, route, [], { history });
+        expect(error.message).toBe(invalidHistoryOptionMessage(where, option, value));
+      }
+      expect(invalidHistoryOptionMessage('default', 'ttlMs', NaN)).toBe(
+        'WsModule.forRoot({ history }): default.ttlMs is NaN; expected an integer >= 1, or none for the default.',
       );
     });
   },

@@ -93,15 +93,17 @@ class CloseRecorder extends WebSocketHandler {
 
 const controllerCalls: string[] = [];
 
+// The platform's router decides, as for GET routes: Express matches in declaration order, so the
+// literal path comes before the parameter that would also match it.
 @Controller('greet')
 class GreetController {
+  @WebSocketRoute('/echo', EchoHandler)
+  echo() {}
+
   @WebSocketRoute(':name', GreetHandler)
   opened(handler: GreetHandler) {
     controllerCalls.push(`opened ${handler.params.name} ${handler.isOpen}`);
   }
-
-  @WebSocketRoute('/echo', EchoHandler)
-  echo() {}
 }
 
 @Controller()

@@ -8,6 +8,7 @@ import {
   WsModule,
   type WebSocketMessage,
 } from '../../src/index.js';
+import { foreignOriginReason, originNotAllowedReason } from '../../src/ws.messages.js';
 import { ADAPTERS, closed, connect, nextMessage, startApp, until } from '../support/app.js';
 import {
   openRaw,
@@ -335,7 +336,7 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
         });
         expect(JSON.parse(refusal.body)).toEqual({
           statusCode: 403,
-          message: 'Origin not allowed',
+          message: originNotAllowedReason(origin),
           error: 'Forbidden',
         });
         await expectRefusedThenServes(refusal, 403);
@@ -357,10 +358,19 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
       }
     });
 
-    it('lets any origin in by default', async () => {
+    // Changed in issue 13: the default was "any origin"; it is now the request's own host.
+    it("lets the request's own host in by default, on any port, and refuses other hosts", async () => {
       await boot();
-      const client = await open('/echo', undefined, { Origin: 'https://anywhere.example' });
-      expect(client.readyState).toBe(WebSocket.OPEN);
+      const sameHost = await open('/echo', undefined, { Origin: 'http://127.0.0.1:4200' });
+      expect(sameHost.readyState).toBe(WebSocket.OPEN);
+      const refusal = await refused(url('/echo'), undefined, {
+        headers: { Origin: 'https://anywhere.example' },
+      });
+      expect(JSON.parse(refusal.body)).toMatchObject({
+        statusCode: 403,
+        message: foreignOriginReason('https://anywhere.example', '127.0.0.1'),
+      });
+      await expectRefusedThenServes(refusal, 403);
     });
   });
 

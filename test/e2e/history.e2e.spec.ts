@@ -1,7 +1,11 @@
 import { Controller, Injectable, Module, type INestApplication } from '@nestjs/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
+  RedisBroker,
   WebSocketHandler,
   WebSocketRegistry,
   WebSocketRoute,
@@ -13,6 +17,7 @@ import {
 } from '../../src/index.js';
 import { historyQuery, type HistoryFrame } from '../history/history-client.js';
 import { ADAPTERS, messages, nextMessage, startApp, until } from '../support/app.js';
+import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 @Injectable()
 class HistoryHandler extends WebSocketHandler {
@@ -211,6 +216,40 @@ describe.each(ADAPTERS)('topic history in one process (%s)', (adapter) => {
     expect(resumed.frames[0]).toMatchObject({ recovered: false, reason: 'no-history' });
   });
 
+  it("picks a topic's history: an exact topic before any prefix, then the first prefix in order, then `default`", async () => {
+    await start({
+      topics: {
+        'room:*': { size: 2, payload },
+        'room:big:*': { size: 50, payload },
+        'room:vip': { size: 50, payload },
+      },
+      default: { size: 4, payload },
+    });
+    const starts = new Map<string, StreamPosition>();
+    for (const topic of ['room:vip', 'room:big:1', 'room:a', 'other']) {
+      const { frames } = await open([topic]);
+      starts.set(topic, (frames[0] as { position: StreamPosition }).position);
+      for (const data of ['1', '2', '3', '4', '5']) registry.publish(topic, data);
+    }
+    const resume = async (topic: string, count = 1) =>
+      (await open([topic], { [topic]: starts.get(topic) }, count)).frames.at(-1);
+    // room:vip is listed after room:* but is exact: its size 50 keeps all five.
+    expect(await resume('room:vip', 6)).toMatchObject({ recovered: true, replayed: 5 });
+    // room:big:1 matches room:* first (size 2): the first three are gone.
+    expect(await resume('room:big:1')).toMatchObject({ recovered: false, reason: 'too-old' });
+    expect(await resume('room:a')).toMatchObject({ recovered: false, reason: 'too-old' });
+    // `default` (size 4) for a topic no pattern matches.
+    expect(await resume('other')).toMatchObject({ recovered: false, reason: 'too-old' });
+    const fourth = { ...starts.get('other')!, offset: 1 };
+    expect((await open(['other'], { other: fourth }, 5)).frames.map((f) => f.type)).toEqual([
+      'pub',
+      'pub',
+      'pub',
+      'pub',
+      'recovery',
+    ]);
+  });
+
   it("starts a new epoch once a topic's history has expired, so an old position is never replayed", async () => {
     await start({ default: { ttlMs: 200, payload } });
     const { frames } = await open(['room:a']);
@@ -227,3 +266,73 @@ describe.each(ADAPTERS)('topic history in one process (%s)', (adapter) => {
     expect((resumed.frames[0] as { position: StreamPosition }).position.epoch).not.toBe(old.epoch);
   });
 });
+
+describe.skipIf(skipWithoutRedisServer)(
+  `topic history over Redis, through an outage longer than ioredis's retry budget${skipWithoutRedisServer ? redisMissing : ''}`,
+  () => {
+    let redis: RedisProcess;
+    let dir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'history-outage-'));
+      redis = await RedisProcess.start({ persistDir: dir });
+    });
+    afterAll(async () => {
+      await redis?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    // ioredis drops a queued command after 20 reconnection attempts (maxRetriesPerRequest); with
+    // reconnections every 50 ms that is about 1 s, so a 3 s outage outlasts it (as about 21 s does
+    // with the broker's own back-off).
+    it.each(ADAPTERS)(
+      'a publication made while Redis is down goes out, in order, once it is back (%s)',
+      async (adapter) => {
+        @Module({
+          imports: [
+            WsModule.forRoot({
+              heartbeatMs: 0,
+              broker: new RedisBroker({
+                url: redis.url,
+                redisOptions: { retryStrategy: () => 50 },
+              }),
+              history: { topics: { [`outage:${adapter}`]: { payload } } },
+            }),
+          ],
+          controllers: [HistoryController],
+        })
+        class AppModule {}
+        const { app, url } = await startApp({ imports: [AppModule] }, undefined, adapter, {
+          logger: ['error'],
+        });
+        const registry = app.get(WebSocketRegistry);
+        const topic = `outage:${adapter}`;
+        const client = new WebSocket(`${url('')}/h${historyQuery([topic])}`);
+        try {
+          const frames: HistoryFrame[] = [];
+          client.on('message', (frame: WebSocketMessage) => frames.push(parse(frame)));
+          const pubs = () => frames.filter((frame) => frame.type === 'pub');
+          await until(() => frames.length === 1, 5000, 'the recovery frame');
+          registry.publish(topic, 'before');
+          await until(() => pubs().length === 1, 5000, 'the first publication');
+          await redis.kill();
+          registry.publish(topic, 'during');
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          await redis.restart();
+          await until(() => pubs().length === 2, 10_000, 'the publication made during the outage');
+          registry.publish(topic, 'after');
+          await until(() => pubs().length === 3, 5000, 'the publication after the outage');
+          expect(pubs().map((pub) => [pub.offset, pub.data])).toEqual([
+            [1, 'before'],
+            [2, 'during'],
+            [3, 'after'],
+          ]);
+          expect(registry.stats().broker.undelivered).toBe(0);
+        } finally {
+          client.terminate();
+          await app.close();
+        }
+      },
+      30_000,
+    );
+  },
+);

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EchoHandler, WebSocketRoute, WsModule, WsServer } from '../../src/index.js';
 import { portFor, SERVERS, startApp, type ServerName } from '../support/app.js';
+import { shuttingDownReason } from '../../src/ws.messages.js';
 
 @Controller()
 class EchoController {
@@ -32,8 +33,8 @@ function halfSentHandshake(port: number): Promise<Socket> {
 }
 
 // Node's server.close() stops its headersTimeout check and then waits for a request still
-// arriving: the standalone port closes such connections itself; on the app's server Nest's
-// `forceCloseConnections` does (README "Shutdown").
+// arriving: shutdown answers them 503 "server is shutting down" at once, on the app's server
+// (Nest's `forceCloseConnections` is not needed) and on the standalone port.
 describe.each(SERVERS)(
   'shutdown with a handshake whose headers are still arriving (%s)',
   (server) => {
@@ -42,10 +43,11 @@ describe.each(SERVERS)(
         { imports: [appModule(server)] },
         undefined,
         server === 'standalone' ? 'express' : server,
-        server === 'standalone' ? {} : { forceCloseConnections: true },
       );
       const port = Number(new URL(app.get(WsServer).url('/')).port);
       const socket = await halfSentHandshake(port);
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
 
       const started = Date.now();
@@ -53,6 +55,9 @@ describe.each(SERVERS)(
       await closed;
       // The 2 s handshakeTimeoutMs (Node's 408) is not what ended it: shutdown did, at once.
       expect(Date.now() - started).toBeLessThan(1000);
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nRetry-After: 5\r\n/i);
+      expect(answer).toContain(shuttingDownReason);
     });
   },
 );

@@ -15,12 +15,16 @@ const HEARTBEAT_MS = 400;
 const member = (id: string) => ({ clientId: id, info: { name: id } });
 
 describe('RedisPresence options', () => {
-  it('refuses a heartbeat under 10 ms, or not a number, with a RangeError', () => {
-    for (const heartbeatMs of [0, 5, Number.NaN, Infinity, '1000' as unknown as number]) {
+  it('refuses a heartbeat under 10 ms, over 2^31 - 1 ms, or not a number, with a RangeError', () => {
+    for (const heartbeatMs of [0, 5, Number.NaN, Infinity, 2 ** 31, '1000' as unknown as number]) {
       expect(() => new RedisPresence({ heartbeatMs })).toThrow(
         new RangeError(presenceHeartbeatInvalidMessage(heartbeatMs)),
       );
     }
+    // A NaN (Number() of an unset variable) is shown as such, not as JSON's null.
+    expect(() => new RedisPresence({ heartbeatMs: Number('ten') })).toThrow('(got NaN)');
+    expect(() => new RedisPresence({ heartbeatMs: '1000' as never })).toThrow('(got "1000")');
+    expect(() => new RedisPresence({ heartbeatMs: 2 ** 31 - 1 })).not.toThrow();
   });
 });
 

@@ -38,7 +38,7 @@ export async function startOn(
  */
 export async function startApp(
   metadata: ModuleMetadata,
-  configure?: (app: INestApplication) => void | Promise<void>,
+  configure?: (app: INestApplication) => unknown,
   adapter: AdapterName | AbstractHttpAdapter = 'express',
   options: NestApplicationOptions = {},
 ): Promise<{ app: INestApplication; port: number; url: (path: string) => string }> {

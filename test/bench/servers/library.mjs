@@ -1,5 +1,5 @@
 // This library's EchoHandler route, served by a Nest app on Express or Fastify, from the BUILT
-// package (dist/src). Usage: node library.mjs express|fastify [guard]
+// package (dist/src). Usage: node library.mjs express|fastify [guard|middleware]
 import 'reflect-metadata';
 import { Controller, Injectable, Module, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -13,7 +13,8 @@ import {
 import { serveBench } from './control.mjs';
 import { decorateClass, decorateMethod } from './decorate.mjs';
 
-const [platform = 'express', guarded] = process.argv.slice(2);
+const [platform = 'express', variant] = process.argv.slice(2);
+const guarded = variant;
 
 /** One async guard, as an auth guard that looks a token up would be. */
 class AllowAsyncGuard {
@@ -42,6 +43,17 @@ const app =
   platform === 'fastify'
     ? await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false })
     : await NestFactory.create(AppModule, { logger: false });
+// One trivial middleware (Express) or onRequest hook (Fastify) that every handshake goes through.
+if (variant === 'middleware') {
+  if (platform === 'fastify') {
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (_request, _reply, done) => done());
+  } else {
+    app.use((_request, _response, next) => next());
+  }
+}
 await app.listen(0, '127.0.0.1');
 const registry = app.get(WebSocketRegistry);
 

@@ -1,0 +1,77 @@
+import { PATH_METADATA } from '@nestjs/common/constants.js';
+import type { IncomingMessage } from 'node:http';
+import { kPendingHandshake } from '../handshake/handshake.symbols.js';
+import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
+import type { HttpPlatform } from './http-platform.interface.js';
+
+type Middleware = (this: unknown, request: unknown, response: unknown, next: () => void) => unknown;
+type RouteMethod = (this: unknown, path: unknown, ...handlers: unknown[]) => unknown;
+type ExpressAppLike = Record<'get' | 'all', RouteMethod> & Record<symbol, boolean | undefined>;
+
+const kPrepared = Symbol('nestjs-ws-routes:prepared');
+
+/**
+ * Express matches routes in order and has no route constraints: an HTTP route registered before a
+ * WebSocket route at the same path would take its upgrades. So every Nest `GET`/`ALL` route
+ * (registered through `app.get()`/`app.all()`, with its method's metadata) passes a handshake on
+ * (`next()`), as Fastify's constraint does; WebSocket routes and middleware keep it.
+ */
+function routesSkipHandshakes(app: ExpressAppLike): void {
+  if (app[kPrepared]) return;
+  app[kPrepared] = true;
+  for (const name of ['get', 'all'] as const) {
+    const register = app[name];
+    app[name] = function (this: unknown, path: unknown, ...handlers: unknown[]) {
+      // app.get('setting') reads a setting
+      if (handlers.length === 0) return register.call(this, path);
+      return register.call(this, path, ...handlers.map(skipHandshakes));
+    };
+  }
+}
+
+/** Nest's route handlers carry their method's metadata; middleware bound to a route does not. */
+function skipHandshakes(handler: unknown): unknown {
+  if (typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) return handler;
+  if (Reflect.hasMetadata(WEBSOCKET_ROUTE_METADATA, handler)) return handler;
+  const route = handler as Middleware;
+  return function (this: unknown, request: unknown, response: unknown, next: () => void) {
+    if ((request as Record<symbol, unknown>)[kPendingHandshake] !== undefined) return next();
+    return route.call(this, request, response, next);
+  };
+}
+
+/**
+ * Express's `Request` is the raw `IncomingMessage` itself, with Express's prototype and the
+ * middleware's additions (`cookies`, `session`, `user`).
+ */
+interface ExpressRequestLike extends IncomingMessage {
+  hostname?: string;
+  params?: Record<string, string>;
+  route?: { path?: unknown };
+  res?: unknown;
+  next?: unknown;
+  _parsedUrl?: unknown;
+}
+
+/** Express (through `@nestjs/platform-express`). */
+export const expressPlatform: HttpPlatform = {
+  prepare: (instance) => routesSkipHandshakes(instance as ExpressAppLike),
+  rawRequest: (request) => request as IncomingMessage,
+  hostname: (request) => (request as ExpressRequestLike).hostname,
+  routePath(request) {
+    const path = (request as ExpressRequestLike).route?.path;
+    return typeof path === 'string' ? path : undefined;
+  },
+  params: (request) => (request as ExpressRequestLike).params ?? {},
+  responseHeaders: (_response, raw) => raw.getHeaders(),
+  hijack() {},
+  // Express links the request to its response (`req.res`, `req.next`): an open connection keeps
+  // the request (`handler.request`), not the response of its handshake.
+  release(request) {
+    const express = request as ExpressRequestLike;
+    express.res = undefined;
+    express.next = undefined;
+    // parseurl's cache of the parsed URL: recomputed on demand
+    express._parsedUrl = undefined;
+  },
+};

@@ -1,0 +1,209 @@
+import { HttpException, Logger } from '@nestjs/common';
+import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
+import { kPendingHandshake, kProtocol, kUpgradeHeaders } from '../handshake/handshake.symbols.js';
+import { checkOrigin, negotiateProtocol } from '../handshake/handshake.validator.js';
+import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
+import type { Route } from '../routing/route.js';
+import type { RouteTable } from '../routing/route-table.js';
+import { WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
+import { dispatchFailedMessage, handshakeTimedOutReason } from '../ws.messages.js';
+import type { HttpPlatform } from './http-platform.interface.js';
+import { upgradeHeaderLines } from './upgrade-headers.js';
+
+/** What the platform dispatch needs of the connection step around it. */
+export interface HandshakeSteps {
+  /** The route's connection limits (and shutdown); undefined when there is room. */
+  checkCapacity(route: Route): HandshakeRejection | undefined;
+  /** Hands the socket to `ws` and opens the connection. */
+  complete(
+    route: Route,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    params: Record<string, string>,
+    httpRequest: unknown,
+  ): void;
+  /** Counts an answered (refused) handshake by status. */
+  count(status: number): void;
+}
+
+type UpgradeRequest = IncomingMessage & Record<symbol, unknown>;
+
+/** One handshake while the platform dispatches it. */
+class PlatformHandshake implements PendingHandshake {
+  settled = false;
+  timer: NodeJS.Timeout | undefined;
+  /** The socket's `close` listener, removed once settled: an open connection must not keep this. */
+  onClose: (() => void) | undefined;
+
+  constructor(
+    private readonly dispatcher: PlatformDispatcher,
+    readonly request: UpgradeRequest,
+    readonly socket: Duplex,
+    readonly head: Buffer,
+    readonly response: ServerResponse,
+  ) {}
+
+  upgrade(controller: object, methodName: string | symbol, request: unknown, response: unknown) {
+    this.dispatcher.upgrade(this, controller, methodName, request, response);
+  }
+}
+
+/**
+ * Dispatches a valid upgrade request into the app as a request of its platform (Express, Fastify):
+ * a `ServerResponse` on the socket (`Connection: close`, so any answer ends the exchange), then
+ * the server's `request` listeners, i.e. the app's middleware, hooks and router, then the route's
+ * Nest guards, interceptors and filters. The WebSocket route's handler calls back `upgrade()`.
+ * `handshakeTimeoutMs` bounds it all; a client that leaves meanwhile costs nothing more.
+ */
+export class PlatformDispatcher {
+  /** Handshakes being dispatched, answered at shutdown. */
+  readonly pending = new Set<PlatformHandshake>();
+  private readonly logger = new Logger('WebSocketRoute');
+
+  constructor(
+    private readonly server: Server,
+    private readonly platform: HttpPlatform,
+    private readonly table: RouteTable,
+    private readonly steps: HandshakeSteps,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  dispatch(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
+    toOriginForm(request);
+    const response = new ServerResponse(request);
+    response.shouldKeepAlive = false;
+    response.assignSocket(socket as Socket);
+    const handshake = new PlatformHandshake(this, request, socket, head, response);
+    request[kPendingHandshake] = handshake;
+    request[WEBSOCKET_HANDSHAKE] = true;
+    this.pending.add(handshake);
+    const timeoutMs =
+      this.table.match(request.url ?? '/')?.route.options.handshakeTimeoutMs ??
+      this.defaultTimeoutMs;
+    handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
+    response.once('finish', () => this.answered(handshake));
+    handshake.onClose = () => this.settle(handshake);
+    socket.once('close', handshake.onClose);
+    try {
+      this.server.emit('request', request, response);
+    } catch (error) {
+      this.logger.error(dispatchFailedMessage(request.url), stackOf(error));
+      this.settle(handshake);
+      socket.destroy();
+    }
+  }
+
+  /** Called by the route's handler once the app let the handshake through. */
+  upgrade(
+    handshake: PlatformHandshake,
+    controller: object,
+    methodName: string | symbol,
+    request: unknown,
+    response: unknown,
+  ): void {
+    const { platform } = this;
+    if (handshake.settled) {
+      platform.hijack(response);
+      return;
+    }
+    const route = this.table.routeOf(controller, methodName, platform.routePath(request));
+    const raw = handshake.request;
+    const protocol = negotiateProtocol(raw, route.options);
+    const rejection =
+      typeof protocol === 'string'
+        ? (checkOrigin(raw, route.options, platform.hostname(request)) ??
+          this.steps.checkCapacity(route))
+        : protocol;
+    if (rejection) throw this.toException(handshake, rejection);
+    raw[kProtocol] = protocol;
+    raw[kPendingHandshake] = undefined;
+    this.settle(handshake);
+    handshake.response.detachSocket(handshake.socket as Socket);
+    // Hooks on `writeHead` (express-session's Set-Cookie, `on-headers`) add their headers as for
+    // any answer; with the socket detached nothing is written: `ws` writes the 101.
+    handshake.response.writeHead(101);
+    raw[kUpgradeHeaders] = upgradeHeaderLines(
+      platform.responseHeaders(response, handshake.response),
+    );
+    platform.hijack(response);
+    platform.release(raw);
+    const { socket, head } = handshake;
+    this.steps.complete(route, raw, socket, head, platform.params(request), request);
+  }
+
+  /** Shutdown: every handshake still being dispatched is answered `rejection`. */
+  answerAll(rejection: HandshakeRejection): void {
+    for (const handshake of this.pending) this.interrupt(handshake, rejection);
+  }
+
+  private timeOut(handshake: PlatformHandshake): void {
+    this.interrupt(
+      handshake,
+      new HandshakeRejection(503, handshakeTimedOutReason, { 'Retry-After': '1' }),
+    );
+  }
+
+  /** Answers on the socket itself, whatever the app is still doing with the request. */
+  private interrupt(handshake: PlatformHandshake, rejection: HandshakeRejection): void {
+    if (handshake.settled) return;
+    this.settle(handshake);
+    const { response, socket } = handshake;
+    response.detachSocket(socket as Socket);
+    if (response.headersSent) {
+      socket.destroy();
+      return;
+    }
+    this.steps.count(rejection.status);
+    writeRejection(socket, rejection);
+  }
+
+  /** The app answered (middleware, hook, guard, filter, not found): the socket closes after it. */
+  private answered(handshake: PlatformHandshake): void {
+    if (handshake.settled) return;
+    this.settle(handshake);
+    const { response, socket } = handshake;
+    this.steps.count(response.statusCode);
+    response.detachSocket(socket as Socket);
+    socket.once('finish', () => socket.destroy());
+    socket.end();
+  }
+
+  private settle(handshake: PlatformHandshake): void {
+    handshake.settled = true;
+    clearTimeout(handshake.timer);
+    this.pending.delete(handshake);
+    if (handshake.onClose) handshake.socket.removeListener('close', handshake.onClose);
+    handshake.onClose = undefined;
+  }
+
+  /** A route check refused: the app's exception filters render it, with its headers. */
+  private toException(handshake: PlatformHandshake, rejection: HandshakeRejection): HttpException {
+    for (const [name, value] of Object.entries(rejection.headers)) {
+      handshake.response.setHeader(name, value);
+    }
+    const body = rejection.body ?? {
+      statusCode: rejection.status,
+      message: rejection.message,
+      error: STATUS_CODES[rejection.status] ?? 'Error',
+    };
+    return new HttpException(body as Record<string, unknown>, rejection.status);
+  }
+}
+
+/** RFC 7230 5.3.2: servers MUST accept the absolute form (`GET http://host/path`); routers match paths. */
+function toOriginForm(request: IncomingMessage): void {
+  const url = request.url ?? '/';
+  if (url.startsWith('/')) return;
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  if (!authority) return;
+  const rest = url.slice(authority[0].length);
+  request.url = rest.startsWith('/') ? rest : '/' + rest;
+}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

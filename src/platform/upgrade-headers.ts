@@ -1,0 +1,36 @@
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import { kUpgradeHeaders } from '../handshake/handshake.symbols.js';
+
+/** Headers of the `101` that belong to RFC 6455 and `ws`, or that describe a body it has none of. */
+const RESERVED = new Set([
+  'connection',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'keep-alive',
+]);
+
+/**
+ * The headers the app's middleware set on the response of a handshake that succeeds (e.g. a
+ * session's `Set-Cookie`), as lines for the `101`; RFC 6455's own headers are never overridden.
+ */
+export function upgradeHeaderLines(headers: OutgoingHttpHeaders): string[] | undefined {
+  let lines: string[] | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || RESERVED.has(name) || name.startsWith('sec-websocket-')) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      (lines ??= []).push(`${name}: ${String(item)}`);
+    }
+  }
+  return lines;
+}
+
+/** `ws`'s `headers` listener: adds the lines kept on the request to the `101`. */
+export function appendUpgradeHeaders(headers: string[], request: IncomingMessage): void {
+  const holder = request as IncomingMessage & Record<symbol, string[] | undefined>;
+  const lines = holder[kUpgradeHeaders];
+  if (lines === undefined) return;
+  headers.push(...lines);
+  holder[kUpgradeHeaders] = undefined; // an open connection keeps its request, not these
+}
