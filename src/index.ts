@@ -29,6 +29,7 @@ export type {
 } from './broker/websocket-broker.interface.js';
 export { InProcessBroker } from './broker/in-process.broker.js';
 export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
+export type { RedisClusterNode } from './redis/ioredis.client.js';
 export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
 export type {
   WebSocketPresence,

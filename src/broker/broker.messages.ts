@@ -13,3 +13,6 @@ export const redisUndeliveredMessage = (url: string) =>
 
 export const redisRestoredMessage = (url: string, undelivered: number) =>
   `Reconnected to Redis at ${url}; ${undelivered} message(s) published meanwhile reached this instance's sockets only`;
+
+export const redisClusterRoutingMessage =
+  "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";

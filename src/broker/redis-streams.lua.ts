@@ -7,7 +7,9 @@
 /**
  * Appends a publication and publishes it, atomically, so history and live delivery never
  * disagree. KEYS: stream, meta. ARGV: encoded message, MAXLEN, ttl (ms), channel, epoch to use if
- * the topic has none. Publishes `S<epoch>:<offset>:<message>`; returns the offset.
+ * the topic has none, `publish` or `spublish` (Redis Cluster: the topic's channel carries the same
+ * hash tag as its keys, so the script stays on one slot). Publishes
+ * `S<epoch>:<offset>:<message>`; returns the offset.
  */
 export const PUBLISH_SCRIPT = `
 local epoch = redis.call('hget', KEYS[2], 'e')
@@ -19,7 +21,7 @@ local offset = redis.call('hincrby', KEYS[2], 's', 1)
 redis.call('xadd', KEYS[1], 'MAXLEN', ARGV[2], offset .. '-0', 'd', ARGV[1])
 redis.call('pexpire', KEYS[1], ARGV[3])
 redis.call('pexpire', KEYS[2], ARGV[3])
-redis.call('publish', ARGV[4], 'S' .. epoch .. ':' .. offset .. ':' .. ARGV[1])
+redis.call(ARGV[6], ARGV[4], 'S' .. epoch .. ':' .. offset .. ':' .. ARGV[1])
 return offset
 `;
 

@@ -1,21 +1,31 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { newEpoch } from '../history/memory-streams.js';
 import type { StreamRead } from '../interfaces/stream-position.interface.js';
+import type { RedisClusterNode } from '../redis/ioredis.client.js';
 import {
   decodeBrokerMessage,
   decodeSequencedMessage,
   encodeBrokerMessage,
 } from './broker-message.codec.js';
 import {
-  redisClientMissingMessage,
+  redisClusterRoutingMessage,
   redisLostMessage,
   redisRestoredMessage,
   redisUndeliveredMessage,
   redisUnreachableMessage,
 } from './broker.messages.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
+import {
+  createClient,
+  PLAIN,
+  type PubSubMode,
+  type RedisTarget,
+  SHARDED,
+  subscribeAll,
+  unsubscribeOne,
+} from './redis-pubsub.js';
 import type {
   BrokerMessage,
   BrokerStats,
@@ -32,13 +42,27 @@ export interface RedisBrokerOptions {
    * keys (`<channel>:{<topic>}:stream`, `<channel>:{<topic>}:meta`). Default `'nestjs-ws-routes'`.
    */
   channel?: string;
-  /** More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. */
+  /** More options for the `ioredis` clients (`new Redis(url, redisOptions)`; on a cluster, each node's), e.g. TLS. */
   redisOptions?: Record<string, unknown>;
+  /**
+   * A Redis Cluster instead of `url`: its startup nodes, e.g. `[{ host: '10.0.0.1', port: 6379 }]`
+   * (ioredis `Cluster`). Topics then use sharded Pub/Sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7) on the
+   * shard of their hash tag, and their streams spread over the shards the same way. Needs
+   * `routing: 'interest'`. Default: none (a standalone Redis).
+   */
+  cluster?: RedisClusterNode[];
+  /**
+   * `'interest'` (default): each topic has its own channel (`<channel>:{<topic>}`), which an
+   * instance subscribes to while one of its sockets follows the topic, so an instance receives only
+   * the publications of its topics plus broadcasts (on `channel`); one `SUBSCRIBE` per topic and
+   * instance. `'single-channel'`: everything on `channel`, every instance receives everything (the
+   * only design of earlier versions; keep it while upgrading instances one by one, as both sides
+   * must use the same). Interest routing is after socket.io's sharded adapter.
+   */
+  routing?: 'interest' | 'single-channel';
   /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
   connectTimeoutMs?: number;
 }
-
-type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
 
 /** The two scripts, as `defineCommand` adds them to a client (Buffer replies: data stays bytes). */
 interface StreamCommands {
@@ -47,9 +71,13 @@ interface StreamCommands {
 }
 
 /**
- * Carries `publish` and `broadcast` to every instance connected to the same Redis, over Redis
- * Pub/Sub (one channel; each message tagged with this instance's id, which ignores its own).
- * Needs the optional peer dependency `ioredis` (5 or 6), loaded only when a `RedisBroker` starts.
+ * Carries `publish` and `broadcast` to every instance connected to the same Redis (or Redis
+ * Cluster), over Redis Pub/Sub; each message is tagged with this instance's id, which ignores its
+ * own. By default (`routing: 'interest'`) a topic's publications go to the topic's own channel,
+ * which only the instances whose sockets follow the topic subscribe to (subscribed when the first
+ * local socket subscribes, unsubscribed when the last leaves, never on the publish path), and
+ * broadcasts to one shared channel. Needs the optional peer dependency `ioredis` (5 or 6), loaded
+ * only when a `RedisBroker` starts.
  *
  * Topics with history (`WsModule.forRoot({ history })`) are sequenced by Redis: one Lua script
  * per publication increments the topic's offset, appends it to the topic's Redis Stream (entry id
@@ -73,13 +101,20 @@ export class RedisBroker implements WebSocketBroker {
   private readonly instanceId = randomBytes(16);
   private readonly url: string;
   private readonly channel: string;
+  private readonly target: RedisTarget;
+  private readonly mode: PubSubMode;
+  private readonly routing: boolean;
+  /** The channel of broadcasts (and of everything with `routing: 'single-channel'`). */
+  private readonly broadcastChannel: string;
+  /** The topics this instance follows (its sockets' subscriptions), for interest routing. */
+  private readonly followed = new Set<string>();
   private publisher: Redis | undefined;
   private subscriber: Redis | undefined;
   /** Runs the history scripts; queues while Redis is away, so sequenced publications wait. */
   private sequencer: (Redis & StreamCommands) | undefined;
   private everSubscribed = false;
-  /** Set by the registry: called once subscribed again after an outage. */
-  onResync: (() => void) | undefined;
+  /** Set by the registry: called once subscribed again after an outage, or to a new topic. */
+  onResync: ((topic?: string) => void) | undefined;
   private subscribed = false;
   private everConnected = false;
   private published = 0;
@@ -89,41 +124,39 @@ export class RedisBroker implements WebSocketBroker {
   private outage: { undelivered: number } | undefined;
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
-    this.url = options.url ?? 'redis://127.0.0.1:6379';
+    const { cluster, routing = 'interest' } = options;
+    if (cluster !== undefined && routing !== 'interest')
+      throw new Error(redisClusterRoutingMessage);
     this.channel = options.channel ?? 'nestjs-ws-routes';
+    this.url =
+      cluster === undefined
+        ? (options.url ?? 'redis://127.0.0.1:6379')
+        : `cluster ${cluster.map(({ host, port }) => `${host}:${port}`).join(',')}`;
+    this.target = { url: this.url, cluster, redisOptions: options.redisOptions };
+    this.mode = cluster === undefined ? PLAIN : SHARDED;
+    this.routing = routing === 'interest';
+    // On a cluster, broadcasts go through one shard: the channel's own hash tag.
+    this.broadcastChannel = cluster === undefined ? this.channel : `{${this.channel}}`;
   }
 
   async start(deliver: (message: BrokerMessage) => void): Promise<void> {
-    const Redis = await loadRedis();
-    const common: RedisOptions = {
-      retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-      ...this.options.redisOptions,
-    };
     // No offline queue: a publish while disconnected must fail now, not arrive late.
-    const publisher = new Redis(this.url, { ...common, enableOfflineQueue: false });
+    const publisher = await createClient(this.target, { retryStrategy, enableOfflineQueue: false });
     // Subscribing again on every `ready` (not ioredis's autoResubscribe) also covers a first
     // connection that failed.
-    const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
+    const subscriber = await createClient(this.target, {
+      retryStrategy,
+      autoResubscribe: false,
+      shardedSubscribers: true,
+    });
     this.publisher = publisher;
     this.subscriber = subscriber;
-    this.sequencer = createSequencer(Redis, this.url, common);
-    const channel = this.channel;
-    subscriber.on('messageBuffer', (_channel: Buffer, bytes: Buffer) =>
+    this.sequencer = await createSequencer(this.target);
+    subscriber.on(this.mode.message, (_channel: Buffer, bytes: Buffer) =>
       this.receive(bytes, deliver),
     );
     const subscribedOnce = new Promise<void>((resolve) => {
-      subscriber.on('ready', () => {
-        subscriber.subscribe(channel).then(
-          () => {
-            this.subscribed = true;
-            this.noteReachable();
-            if (this.everSubscribed) this.onResync?.();
-            this.everSubscribed = true;
-            resolve();
-          },
-          (error: Error) => this.noteUnreachable(error),
-        );
-      });
+      subscriber.on('ready', () => this.subscribeEverything(subscriber, resolve));
     });
     const publisherReady = new Promise<void>((resolve) => publisher.once('ready', resolve));
     for (const client of [publisher, subscriber]) {
@@ -132,17 +165,30 @@ export class RedisBroker implements WebSocketBroker {
     }
     publisher.on('ready', () => this.noteReachable());
     subscriber.on('close', () => (this.subscribed = false));
-    const timeoutMs = this.options.connectTimeoutMs ?? 5000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, true);
-    });
-    const ready = Promise.all([subscribedOnce, publisherReady]).then(() => false);
-    if ((await Promise.race([ready, timedOut])) && this.outage === undefined) {
-      this.outage = { undelivered: 0 };
-      this.logger.warn(redisUnreachableMessage(this.url, `no connection within ${timeoutMs} ms`));
-    }
-    clearTimeout(timer);
+    await this.waitForConnection(Promise.all([subscribedOnce, publisherReady]));
+  }
+
+  /** Follows `topic`'s channel (interest routing), then has its stream read from the last offset. */
+  topicJoined(topic: string): void {
+    if (!this.routing || this.followed.has(topic)) return;
+    this.followed.add(topic);
+    const subscriber = this.subscriber;
+    if (subscriber === undefined || !this.subscribed) return; // `ready` subscribes it.
+    subscribeAll(subscriber, this.mode, [this.topicChannel(topic)]).then(
+      // A publication may have passed before the subscription: history gives it back.
+      () => this.followed.has(topic) && this.onResync?.(topic),
+      (error: Error) => this.noteUnreachable(error),
+    );
+  }
+
+  /** Stops following `topic`'s channel: no socket of this instance follows it any more. */
+  topicLeft(topic: string): void {
+    if (!this.followed.delete(topic)) return;
+    const subscriber = this.subscriber;
+    // A standalone subscriber subscribes to `followed` again on `ready`; ioredis's sharded
+    // subscribers resubscribe by themselves, so they must hear of the leave even meanwhile.
+    if (subscriber === undefined || (!this.subscribed && !this.mode.sharded)) return;
+    unsubscribeOne(subscriber, this.mode, this.topicChannel(topic)).catch(ignore);
   }
 
   publish(message: BrokerMessage): void {
@@ -155,7 +201,9 @@ export class RedisBroker implements WebSocketBroker {
       this.countUndelivered();
       return;
     }
-    publisher.publish(this.channel, encodeBrokerMessage(message, this.instanceId)).then(
+    const channel =
+      message.kind === 'publish' ? this.topicChannel(message.topic) : this.broadcastChannel;
+    publisher[this.mode.publish](channel, encodeBrokerMessage(message, this.instanceId)).then(
       () => this.published++,
       () => this.countUndelivered(),
     );
@@ -211,6 +259,40 @@ export class RedisBroker implements WebSocketBroker {
     }
   }
 
+  /** A topic's channel: `<channel>:{<topic>}`, the hash tag of its stream's keys (its slot). */
+  private topicChannel(topic: string): string {
+    return this.routing ? `${this.channel}:{${topic}}` : this.channel;
+  }
+
+  /** On every `ready`: the broadcast channel and every followed topic's, then a resync. */
+  private subscribeEverything(subscriber: Redis, resolve: () => void): void {
+    const topics = [...this.followed].map((topic) => this.topicChannel(topic));
+    subscribeAll(subscriber, this.mode, [this.broadcastChannel, ...topics]).then(
+      () => {
+        this.subscribed = true;
+        this.noteReachable();
+        if (this.everSubscribed) this.onResync?.();
+        this.everSubscribed = true;
+        resolve();
+      },
+      (error: Error) => this.noteUnreachable(error),
+    );
+  }
+
+  /** Bootstrap waits for Redis at most `connectTimeoutMs`, then goes on (and keeps trying). */
+  private async waitForConnection(ready: Promise<unknown>): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs, true);
+    });
+    if ((await Promise.race([ready.then(() => false), timedOut])) && this.outage === undefined) {
+      this.outage = { undelivered: 0 };
+      this.logger.warn(redisUnreachableMessage(this.url, `no connection within ${timeoutMs} ms`));
+    }
+    clearTimeout(timer);
+  }
+
   private receive(bytes: Buffer, deliver: (message: BrokerMessage) => void): void {
     const decoded = decodeSequencedMessage(bytes);
     if (decoded === undefined) return;
@@ -237,8 +319,9 @@ export class RedisBroker implements WebSocketBroker {
         encodeBrokerMessage(message, this.instanceId),
         limits.size,
         limits.ttlMs,
-        this.channel,
+        this.topicChannel(message.topic),
         newEpoch(),
+        this.mode.publish,
       )
       .then(
         () => this.published++,
@@ -273,30 +356,23 @@ export class RedisBroker implements WebSocketBroker {
   }
 }
 
-async function loadRedis(): Promise<RedisConstructor> {
-  try {
-    const module = await import('ioredis');
-    return (module.Redis ?? module.default) as unknown as RedisConstructor;
-  } catch (error) {
-    throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
-  }
-}
-
 /** The client that runs the history scripts; it queues while Redis is away (offline queue). */
-function createSequencer(
-  Redis: RedisConstructor,
-  url: string,
-  options: RedisOptions,
-): Redis & StreamCommands {
+async function createSequencer(target: RedisTarget): Promise<Redis & StreamCommands> {
   // Publications wait for Redis however long it is away (ioredis's default drops queued commands
   // after 20 reconnection attempts, about 21 s); `redisOptions.maxRetriesPerRequest` bounds it.
-  const sequencer = new Redis(url, { maxRetriesPerRequest: null, ...options }) as Redis &
-    StreamCommands;
+  const sequencer = (await createClient(target, {
+    retryStrategy,
+    maxRetriesPerRequest: null,
+  })) as Redis & StreamCommands;
   sequencer.defineCommand('wsStreamPublish', { numberOfKeys: 2, lua: PUBLISH_SCRIPT });
   sequencer.defineCommand('wsStreamRead', { numberOfKeys: 2, lua: READ_SCRIPT });
   // Its outages are the publisher's and subscriber's too, which log them.
   sequencer.on('error', ignore);
   return sequencer;
+}
+
+function retryStrategy(attempt: number): number {
+  return Math.min(attempt * 100, 2000);
 }
 
 function ignore(): void {}

@@ -39,7 +39,11 @@ export interface BrokerStats {
   connected: boolean;
   /** Messages handed to the transport for the other instances. */
   published: number;
-  /** Messages received from other instances and delivered to this instance's sockets. */
+  /**
+   * Messages received from other instances and delivered to this instance's sockets. With a
+   * broker that routes by interest (`RedisBroker`'s default), only publications of topics this
+   * instance follows, and broadcasts.
+   */
   received: number;
   /**
    * Messages that did not reach the other instances: published while disconnected, or refused by
@@ -98,13 +102,17 @@ export interface WebSocketBroker {
   ): Promise<StreamRead>;
   /**
    * Optional: called once the transport is back after an outage (publications may have been
-   * missed); the registry then reads every stream it follows from its last offset. Set by the
-   * registry before `start()`.
+   * missed); the registry then reads every stream it follows from its last offset. With `topic`:
+   * the broker's subscription to that topic is now confirmed (see `topicJoined`), so the registry
+   * reads that topic's stream from its last offset (what passed before the subscription). Set by
+   * the registry before `start()`.
    */
-  onResync?: () => void;
+  onResync?: (topic?: string) => void;
   /**
-   * Optional: this instance's first socket subscribed to `topic` (`topicJoined`), or its last one
-   * left (`topicLeft`), for brokers that subscribe per topic (e.g. sharded Pub/Sub).
+   * Optional: this instance's first socket subscribed to `topic` (`topicJoined`, called when
+   * `handler.subscribe()` starts, before any resume), or its last one left (`topicLeft`), for
+   * brokers that subscribe per topic (e.g. `RedisBroker`'s interest routing, sharded Pub/Sub).
+   * Called outside the publish path; must not throw.
    */
   topicJoined?(topic: string): void;
   /** See `topicJoined`. */

@@ -43,6 +43,8 @@ interface TopicState {
   epoch: string | undefined;
   last: number;
   healing: boolean;
+  /** Asked to heal while a read was under way: read again after it (it may predate the cause). */
+  again: boolean;
   held: Sequenced[];
   resumers: Set<Resumer>;
 }
@@ -121,15 +123,28 @@ export class TopicSequencer {
     if (!stillSubscribed && state.resumers.size === 0) this.states.delete(topic);
   }
 
-  /** After an outage: read every followed stream from its last offset. */
-  resync(): void {
-    for (const [topic, state] of this.states) this.heal(topic, state);
+  /** After an outage, or once the broker follows `topic`: read the stream(s) from the last offset. */
+  resync(topic?: string): void {
+    if (topic === undefined) {
+      for (const [name, state] of this.states) this.heal(name, state);
+      return;
+    }
+    const state = this.states.get(topic);
+    if (state !== undefined) this.heal(topic, state);
   }
 
   private follow(topic: string, history: ResolvedTopicHistory): TopicState {
     let state = this.states.get(topic);
     if (state === undefined) {
-      state = { history, epoch: undefined, last: 0, healing: false, held: [], resumers: new Set() };
+      state = {
+        history,
+        epoch: undefined,
+        last: 0,
+        healing: false,
+        again: false,
+        held: [],
+        resumers: new Set(),
+      };
       this.states.set(topic, state);
       this.heal(topic, state);
     }
@@ -165,7 +180,10 @@ export class TopicSequencer {
 
   /** Reads the stream after the last offset delivered here; delivers what was missed, then what was held. */
   private heal(topic: string, state: TopicState): void {
-    if (state.healing) return;
+    if (state.healing) {
+      state.again = true;
+      return;
+    }
     state.healing = true;
     const known = state.epoch !== undefined;
     const limit = known ? state.history.size : 0;
@@ -180,10 +198,20 @@ export class TopicSequencer {
         for (const resumer of state.resumers) {
           if (resumer.held === undefined) this.promoteIfCaughtUp(topic, state, resumer);
         }
+        this.healAgainIfAsked(topic, state);
       },
       // Retried at the next resync (the broker reconnects and calls onResync).
-      () => (state.healing = false),
+      () => {
+        state.healing = false;
+        state.again = false;
+      },
     );
+  }
+
+  private healAgainIfAsked(topic: string, state: TopicState): void {
+    if (!state.again || this.states.get(topic) !== state) return;
+    state.again = false;
+    this.heal(topic, state);
   }
 
   private catchUp(topic: string, state: TopicState, read: StreamRead): void {

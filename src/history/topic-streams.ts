@@ -44,7 +44,7 @@ export class TopicStreams {
         broker as WebSocketBroker & { readStream: typeof readStream },
         host,
       );
-      broker.onResync = () => this.sequencer?.resync();
+      broker.onResync = (topic) => this.sequencer?.resync(topic);
     }
   }
 

@@ -65,3 +65,28 @@ export async function closeRedis(client: Redis | undefined, quit = true): Promis
   }
   await client.quit().catch(() => client.disconnect());
 }
+
+/** A Redis Cluster node to start from, in ioredis's (and Redis's) terms. */
+export interface RedisClusterNode {
+  host: string;
+  port: number;
+}
+
+/**
+ * `ioredis`'s `Cluster`, typed as a plain client: both share ioredis's command set, and callers use
+ * only what both have (commands, `defineCommand`, `status`, events).
+ */
+export type RedisClusterConstructor = new (
+  nodes: RedisClusterNode[],
+  options: Record<string, unknown>,
+) => Redis;
+
+/** Loads `ioredis`'s `Cluster` class (ioredis 5 and 6), like `loadRedis`. */
+export async function loadCluster(): Promise<RedisClusterConstructor> {
+  try {
+    const module = await import('ioredis');
+    return (module.Cluster ?? module.default.Cluster) as unknown as RedisClusterConstructor;
+  } catch (error) {
+    throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
+  }
+}

@@ -92,6 +92,8 @@ export class WebSocketRegistry
   private readonly handlers = new Map<string, WebSocketHandler>();
   private readonly byRoute = new Map<string, Set<WebSocketHandler>>();
   private readonly topicMembers = new Map<string, Set<WebSocketHandler>>();
+  /** Per topic, how many local connections subscribed (joined or still resuming). */
+  private readonly interest = new Map<string, number>();
   private readonly emptyWaiters: (() => void)[] = [];
   /** Positions, history and resume of the topics that keep history. */
   private readonly streams: TopicStreams;
@@ -270,7 +272,14 @@ export class WebSocketRegistry
     options: SubscribeOptions = {},
   ): Promise<RecoveryResult> {
     if (!this.handlers.has(handler.id)) return Promise.resolve(CLOSED);
-    (handler[kTopics] ??= new Set()).add(topic);
+    const topics = (handler[kTopics] ??= new Set());
+    if (!topics.has(topic)) {
+      topics.add(topic);
+      // The broker follows the topic from the start of the first subscribe (and its resume).
+      const interested = (this.interest.get(topic) ?? 0) + 1;
+      this.interest.set(topic, interested);
+      if (interested === 1) this.broker.topicJoined?.(topic);
+    }
     return this.streams.subscribe(handler, topic, options);
   }
 
@@ -280,8 +289,11 @@ export class WebSocketRegistry
     const members = this.topicMembers.get(topic);
     members?.delete(handler);
     const remaining = members?.size ?? 0;
-    if (members !== undefined && remaining === 0) {
-      this.topicMembers.delete(topic);
+    if (members !== undefined && remaining === 0) this.topicMembers.delete(topic);
+    const interested = (this.interest.get(topic) ?? 1) - 1;
+    if (interested > 0) this.interest.set(topic, interested);
+    else {
+      this.interest.delete(topic);
       this.broker.topicLeft?.(topic);
     }
     this.streams.leave(handler, topic, remaining);
@@ -291,10 +303,7 @@ export class WebSocketRegistry
   private join(handler: WebSocketHandler, topic: string): boolean {
     if (!this.handlers.has(handler.id) || !handler[kTopics]?.has(topic)) return false;
     let members = this.topicMembers.get(topic);
-    if (!members) {
-      this.topicMembers.set(topic, (members = new Set()));
-      this.broker.topicJoined?.(topic);
-    }
+    if (!members) this.topicMembers.set(topic, (members = new Set()));
     members.add(handler);
     return true;
   }

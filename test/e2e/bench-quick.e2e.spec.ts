@@ -69,8 +69,8 @@ describe('benchmark, quick mode', () => {
       (scenario: { kind: string }) => scenario.kind === 'scale',
     );
     expect(scale.map((scenario: { servers: string[] }) => scenario.servers)).toEqual([
-      ['library-redis', 'socketio-streams'],
-      ['library-redis', 'socketio-sharded'],
+      ['library-redis', 'library-redis-interest', 'socketio-streams'],
+      ['library-redis', 'library-redis-interest', 'socketio-sharded'],
     ]);
     for (const scenario of scale) {
       for (const server of scenario.servers) {

@@ -5,7 +5,8 @@
 // resuming from `since`, and answers with JSON frames: {type:'recovery', topic, ...result} after
 // each subscribe, {type:'pub', topic, offset, epoch, data} per publication, {type:'lost', ...}.
 // GET /publish takes frames [topic, data] and publishes them. GET /sub subscribes to `plain` and
-// `kept` and sends nothing (the bench's fan-out).
+// `kept` and sends nothing (the bench's fan-out). A frame [null, data, path?] to /publish broadcasts data (to `path` only if given).
+// GET /stats answers with one frame: registry.stats().
 import 'reflect-metadata';
 import { Controller, Inject, Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -47,32 +48,62 @@ class PublishHandler extends WebSocketHandler {
     this.registry = registry;
   }
   onMessage(frame) {
-    const [topic, data] = JSON.parse(frame);
-    this.registry.publish(topic, data);
+    const [topic, data, path] = JSON.parse(frame);
+    if (topic === null) this.registry.broadcast(data, { path });
+    else this.registry.publish(topic, data);
   }
 }
 Inject(WebSocketRegistry)(PublishHandler, undefined, 0);
 decorateClass(PublishHandler, [Injectable()]);
 
+class StatsHandler extends WebSocketHandler {
+  constructor(registry) {
+    super();
+    this.registry = registry;
+  }
+  onOpen() {
+    this.send(JSON.stringify(this.registry.stats()));
+  }
+}
+Inject(WebSocketRegistry)(StatsHandler, undefined, 0);
+decorateClass(StatsHandler, [Injectable()]);
+
 class HistoryController {
   history() {}
   publish() {}
   sub() {}
+  stats() {}
 }
 decorateMethod(HistoryController, 'history', [WebSocketRoute('/h', HistoryHandler)]);
 decorateMethod(HistoryController, 'publish', [WebSocketRoute('/publish', PublishHandler)]);
 decorateMethod(HistoryController, 'sub', [WebSocketRoute('/sub', SubscribeHandler)]);
+decorateMethod(HistoryController, 'stats', [WebSocketRoute('/stats', StatsHandler)]);
 decorateClass(HistoryController, [Controller()]);
 
-/** Starts the app on 127.0.0.1:`port` (0: any); resolves with it and its registry. */
-export async function startHistoryApp({ platform = 'express', redisUrl, history, port = 0 }) {
+/**
+ * Starts the app on 127.0.0.1:`port` (0: any); resolves with it and its registry. Broker: a Redis
+ * Cluster given `cluster` (`[{ host, port }]`), else the Redis at `redisUrl`, else in-process.
+ */
+export async function startHistoryApp({
+  platform = 'express',
+  redisUrl,
+  cluster,
+  history,
+  port = 0,
+}) {
+  const broker =
+    cluster !== undefined
+      ? new RedisBroker({ cluster, connectTimeoutMs: 2000 })
+      : redisUrl
+        ? new RedisBroker({ url: redisUrl, connectTimeoutMs: 2000 })
+        : undefined;
   class AppModule {}
   decorateClass(AppModule, [
     Module({
       imports: [
         WsModule.forRoot({
           heartbeatMs: 0,
-          broker: redisUrl ? new RedisBroker({ url: redisUrl, connectTimeoutMs: 2000 }) : undefined,
+          broker,
           history,
         }),
       ],

@@ -2,6 +2,10 @@ import { expect } from 'vitest';
 import { WebSocket } from 'ws';
 import { until } from '../support/app.js';
 import { ResumingClient } from './history-client.js';
+import { startInstance } from './history-instances.js';
+
+/** The issue's workload: 12 clients on 5 of the topics each, dropping for 1 to 5 s, for 6 s. */
+export const WORKLOAD = { clients: 12, topicsPerClient: 5, durationMs: 6000 };
 
 /** Publishes through an instance's `/publish` route; remembers what it sent per topic. */
 export class Publisher {
@@ -21,6 +25,11 @@ export class Publisher {
     if (sent === undefined) this.sent.set(topic, (sent = []));
     sent.push(data);
     this.socket.send(JSON.stringify([topic, data]));
+  }
+
+  /** `registry.broadcast(data, { path })` on the instance. */
+  broadcast(data: string, path?: string): void {
+    this.socket.send(JSON.stringify([null, data, path]));
   }
 
   close(): void {
@@ -124,4 +133,21 @@ export function expectExactlyOnceInOrder(
       expect(got).toEqual(observer.received.get(topic)!.slice(first.position.offset));
     }
   }
+}
+
+/** Three instances (Express, Fastify, Express) sharing the broker given by `env` (`REDIS_URL` or `REDIS_CLUSTER`). */
+export function startThreeInstances(env: Record<string, string>) {
+  return Promise.all(
+    ['express', 'fastify', 'express'].map((PLATFORM) => startInstance({ PLATFORM, ...env })),
+  );
+}
+
+/**
+ * The history issue's resume test on instances at `bases`: `dropAndResume` on `topics`, then
+ * every client got each publication of its topics exactly once, in order.
+ */
+export async function expectResumeAcross(bases: string[], topics: string[]): Promise<void> {
+  const run = await dropAndResume({ ...WORKLOAD, topics, bases });
+  expectExactlyOnceInOrder(run.observer, run.clients, run.publishers);
+  for (const publisher of run.publishers) publisher.close();
 }

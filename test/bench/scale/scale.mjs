@@ -15,11 +15,20 @@ const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
 
 /** The servers of the scale-out scenarios; `env` is added to each instance's environment. */
 export const SCALE_SERVERS = {
+  // The design before interest routing, kept as the reference of the broker-CPU target.
   'library-redis': {
     script: 'library.mjs',
     args: [],
     clients: 'ws',
     label: 'nestjs-ws-routes, RedisBroker (one channel, no history)',
+    env: { BENCH_BROKER_OPTIONS: JSON.stringify({ routing: 'single-channel' }) },
+  },
+  // The default: a channel per topic, subscribed only where the topic has followers.
+  'library-redis-interest': {
+    script: 'library.mjs',
+    args: [],
+    clients: 'ws',
+    label: 'nestjs-ws-routes, RedisBroker (interest routing, no history)',
   },
   'socketio-streams': {
     script: 'socketio.mjs',
@@ -87,7 +96,12 @@ export function scaleScenarios(config, variants = {}) {
         id: `scale${e.instances}x${rate}`,
         kind: 'scale',
         topology: { ...e, followedOn: 'everywhere', rate, highest: rate === highest },
-        servers: ['library-redis', ...(variants.everywhere ?? []), 'socketio-streams'],
+        servers: [
+          'library-redis',
+          'library-redis-interest',
+          ...(variants.everywhere ?? []),
+          'socketio-streams',
+        ],
         baseline: 'socketio-streams',
         baselineTitle: 'socket.io streams',
         title:
@@ -99,7 +113,12 @@ export function scaleScenarios(config, variants = {}) {
         id: `scale${o.instances}x${rate}`,
         kind: 'scale',
         topology: { ...o, followedOn: 'one', rate, highest: rate === highest },
-        servers: ['library-redis', ...(variants.oneInstance ?? []), 'socketio-sharded'],
+        servers: [
+          'library-redis',
+          'library-redis-interest',
+          ...(variants.oneInstance ?? []),
+          'socketio-sharded',
+        ],
         baseline: 'socketio-sharded',
         baselineTitle: 'socket.io sharded',
         title:
