@@ -84,7 +84,7 @@ describe.skipIf(skipWithoutRedisServer)(
           async () =>
             (await admin!.pubsub('CHANNELS', TOPIC_CHANNELS)).length ===
             INSTANCES * TOPICS_PER_INSTANCE,
-          10_000,
+          30_000,
           'every topic channel subscribed',
         );
         const channels = (await admin.pubsub('CHANNELS', TOPIC_CHANNELS)) as string[];
@@ -105,7 +105,7 @@ describe.skipIf(skipWithoutRedisServer)(
                 f.publications === INSTANCES * TOPICS_PER_INSTANCE &&
                 f.broadcasts === INSTANCES * BROADCASTS_PER_INSTANCE,
             ),
-          20_000,
+          60_000,
           'every publication and broadcast at its followers',
         );
         const others = INSTANCES - 1;
@@ -124,7 +124,7 @@ describe.skipIf(skipWithoutRedisServer)(
         );
         for (const publisher of publishers) publisher.close();
         await stopInstances(instances.splice(0));
-      }, 45_000);
+      }, 150_000);
     }
   },
 );
