@@ -48,7 +48,7 @@ describe.skipIf(skipWithoutRedisServer)(
         expect(await node.dbsize()).toBeGreaterThan(0);
         node.disconnect();
       }
-    }, 60_000);
+    }, 120_000);
 
     it('a broadcast on one instance reaches the sockets of every instance, once (SPUBLISH on one hash-tagged channel)', async () => {
       const sockets = await Promise.all(
@@ -90,7 +90,7 @@ describe.skipIf(skipWithoutRedisServer)(
       let after: string[] = [];
       await until(
         async () => (after = await shardChannels()).length === before.length,
-        10_000,
+        30_000,
         'the restarted shard subscribed again',
       );
       expect(after).toEqual(before);
@@ -98,6 +98,6 @@ describe.skipIf(skipWithoutRedisServer)(
         instances.map((i) => i.base),
         topics('second'),
       );
-    }, 60_000);
+    }, 120_000);
   },
 );
