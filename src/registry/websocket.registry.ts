@@ -174,7 +174,8 @@ export class WebSocketRegistry
    * Returns how many connections of this instance it was passed to.
    */
   broadcast(data: WebSocketMessage, options: BroadcastOptions = {}): number {
-    const path = options.path;
+    // `path: null` (JSON, plain JavaScript) means no path, as undefined does.
+    const path = options.path ?? undefined;
     if (this.brokerReachesOthers) this.broker.publish({ kind: 'broadcast', path, data });
     return this.broadcastLocally(data, path, options.except);
   }
