@@ -36,7 +36,7 @@ export class RouteTable {
   private readonly parameterized: ParameterizedEntry[] = [];
   private readonly byController = new Map<object, Route[]>();
   /** Every pattern in Nest 12 path syntax, case-insensitive: see `owns()`. */
-  private readonly patterns: RegExp[] = [];
+  private readonly patterns: { regexp: RegExp; route: Route }[] = [];
   private count = 0;
 
   get size(): number {
@@ -62,7 +62,7 @@ export class RouteTable {
       this.parameterized.find((entry) => normalizePath(entry.route.path) === pattern)?.route;
     if (existing) return existing;
     const loose = looseRegExp(pattern);
-    if (loose) this.patterns.push(loose);
+    if (loose) this.patterns.push({ regexp: loose, route });
     const segments = pattern
       .split('/')
       .map((segment) => (segment.startsWith(':') ? { name: segment.slice(1) } : segment));
@@ -95,9 +95,15 @@ export class RouteTable {
    * what it does not own), such a request must reach the platform, not them.
    */
   owns(target: string): boolean {
-    if (this.match(target)) return true;
+    return this.likelyRoute(target) !== undefined;
+  }
+
+  /** The route the platform's router likely takes for `target` (its options before it decides). */
+  likelyRoute(target: string): Route | undefined {
+    const found = this.match(target)?.route;
+    if (found) return found;
     const path = pathOf(target);
-    return this.patterns.some((pattern) => pattern.test(path));
+    return this.patterns.find((pattern) => pattern.regexp.test(path))?.route;
   }
 
   /** Finds the route for a request target, origin or absolute form (query string ignored). */
