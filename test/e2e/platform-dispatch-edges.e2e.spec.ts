@@ -1,6 +1,8 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { connect as netConnect } from 'node:net';
+import fastifyCookie from '@fastify/cookie';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
@@ -201,5 +203,34 @@ describe.each(ADAPTERS)('the platform dispatch at its edges (%s)', (adapter) => 
     const refusal = await refused(url('/quick/a/b'), undefined, undefined, 7000);
     expect(refusal.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+});
+
+describe('the platform dispatch at its edges (fastify only)', () => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+  });
+
+  // @fastify/cookie's reply.setCookie() writes in an onSend hook, which never runs for a 101: the
+  // README says so and gives this form, which does travel.
+  it('a cookie serialized with @fastify/cookie and set with reply.header() on success travels on the 101', async () => {
+    const started = await startApp(
+      { imports: [ProbeModule] },
+      (nest) => {
+        const fastify = nest.getHttpAdapter().getInstance();
+        void (nest as NestFastifyApplication).register(fastifyCookie);
+        fastify.addHook('preHandler', async (_request: unknown, reply: any) => {
+          const cookie = fastify.serializeCookie('seen', '1', { path: '/', httpOnly: true });
+          reply.header('set-cookie', cookie);
+        });
+      },
+      'fastify',
+    );
+    app = started.app;
+    const { response, socket } = await openRaw(started.port, handshakeRequest('/both/echo'));
+    socket.destroy();
+    expect(response.status).toBe(101);
+    expect(response.headers['set-cookie']).toBe('seen=1; Path=/; HttpOnly');
   });
 });
