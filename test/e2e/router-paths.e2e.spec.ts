@@ -174,10 +174,8 @@ describe.each(ADAPTERS)('the platform router decides the path (%s)', (adapter) =
     expect(adapter === 'express' ? params.splat : params['*']).toEqual(
       adapter === 'express' ? ['a', 'b', 'c.txt'] : 'a/b/c.txt',
     );
-    if (adapter === 'express') {
-      expect((await greet('/docs/ws/guide/fr')).params.lang).toBe('fr');
-      // Express routes are case-insensitive by default, as for its GET routes
-      expect((await greet('/FILES/x')).by).toBe('WhereHandler');
-    }
+    // Express also takes an optional segment and another case (its GET routes do); Fastify neither
+    const alsoOurs = adapter === 'express' ? ['/docs/ws/guide/fr', '/FILES/x'] : [];
+    for (const path of alsoOurs) expect((await greet(path)).by).toBe('WhereHandler');
   });
 });
