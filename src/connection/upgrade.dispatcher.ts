@@ -73,7 +73,11 @@ export class UpgradeDispatcher implements HandshakeSteps {
     }
     this.listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;
     server.on('upgrade', this.listener);
-    this.restoreEmit = shieldOwnPaths(server, this.table, this.listener);
+    // On an HTTP app the platform's router decides (any path syntax); on the standalone port, the table.
+    const owns = this.platformDispatcher
+      ? (target: string) => this.table.owns(target)
+      : (target: string) => this.table.match(target) !== undefined;
+    this.restoreEmit = shieldOwnPaths(server, owns, this.listener);
   }
 
   /**
@@ -103,7 +107,7 @@ export class UpgradeDispatcher implements HandshakeSteps {
     head: Buffer,
   ): void => {
     if (this.server && this.server.listenerCount('upgrade') > 1) {
-      if (!this.table.match(request.url ?? '/')) return;
+      if (!this.table.owns(request.url ?? '/')) return;
     }
     socket.on('error', destroySocket);
     const rejection =
@@ -219,7 +223,11 @@ type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Buffer) =
  * goes to us only; every other one reaches all listeners untouched. Only checked when there are
  * other listeners. Returns the undo.
  */
-function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeListener): () => void {
+function shieldOwnPaths(
+  server: Server,
+  owns: (target: string) => boolean,
+  onUpgrade: UpgradeListener,
+): () => void {
   const emit = server.emit as (this: Server, ...args: unknown[]) => boolean;
   let active = true;
   // Every event of the server passes here: no rest arrays, `arguments` is handed on as it is.
@@ -234,7 +242,7 @@ function shieldOwnPaths(server: Server, table: RouteTable, onUpgrade: UpgradeLis
       event === 'upgrade' &&
       active &&
       server.listenerCount('upgrade') > 1 &&
-      table.match(request!.url ?? '/')
+      owns(request!.url ?? '/')
     ) {
       onUpgrade(request!, socket!, head!);
       return true;

@@ -82,7 +82,7 @@ export class PlatformDispatcher {
     request[WEBSOCKET_HANDSHAKE] = true;
     this.pending.add(handshake);
     const timeoutMs =
-      this.table.match(request.url ?? '/')?.route.options.handshakeTimeoutMs ??
+      this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
     handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
     response.once('finish', () => this.answered(handshake));

@@ -1,3 +1,4 @@
+import { pathToRegexp } from 'path-to-regexp';
 import type { Route } from './route.js';
 
 /** A route found for a request path, with its decoded `:param` values. */
@@ -34,6 +35,8 @@ export class RouteTable {
   private readonly exact = new Map<string, Route>();
   private readonly parameterized: ParameterizedEntry[] = [];
   private readonly byController = new Map<object, Route[]>();
+  /** Every pattern in Nest 12 path syntax, case-insensitive: see `owns()`. */
+  private readonly patterns: { regexp: RegExp; route: Route }[] = [];
   private count = 0;
 
   get size(): number {
@@ -58,6 +61,8 @@ export class RouteTable {
       this.exact.get(pattern) ??
       this.parameterized.find((entry) => normalizePath(entry.route.path) === pattern)?.route;
     if (existing) return existing;
+    const loose = looseRegExp(pattern);
+    if (loose) this.patterns.push({ regexp: loose, route });
     const segments = pattern
       .split('/')
       .map((segment) => (segment.startsWith(':') ? { name: segment.slice(1) } : segment));
@@ -82,6 +87,23 @@ export class RouteTable {
     }
     if (!found) throw new Error(`No WebSocket route for ${String(methodName)}`);
     return found;
+  }
+
+  /**
+   * Whether the platform's router may take this target for one of our routes (`*splat`,
+   * `{/optional}`, `*`, any case): beside other `upgrade` listeners (a `WsAdapter` gateway destroys
+   * what it does not own), such a request must reach the platform, not them.
+   */
+  owns(target: string): boolean {
+    return this.likelyRoute(target) !== undefined;
+  }
+
+  /** The route the platform's router likely takes for `target` (its options before it decides). */
+  likelyRoute(target: string): Route | undefined {
+    const found = this.match(target)?.route;
+    if (found) return found;
+    const path = pathOf(target);
+    return this.patterns.find((pattern) => pattern.regexp.test(path))?.route;
   }
 
   /** Finds the route for a request target, origin or absolute form (query string ignored). */
@@ -151,4 +173,14 @@ export function normalizePath(path: string): string {
   let normalized = ('/' + path).replace(/\/{2,}/g, '/');
   if (normalized.length > 1 && normalized.endsWith('/')) normalized = normalized.slice(0, -1);
   return normalized;
+}
+
+/** `pattern` as path-to-regexp (Express 5's and Nest's matcher) reads it; Fastify's bare `*` too. */
+function looseRegExp(pattern: string): RegExp | undefined {
+  try {
+    const nest = pattern.replace(/\*(?![\w$])/g, '*splat');
+    return pathToRegexp(nest, { sensitive: false, trailing: true }).regexp;
+  } catch {
+    return undefined; // a Fastify-only syntax (`:id(^\\d+)`): match() alone decides
+  }
 }

@@ -7,6 +7,8 @@ import {
   VersioningType,
   type INestApplication,
 } from '@nestjs/common';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { WebSocketGateway } from '@nestjs/websockets';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebSocketHandler, WebSocketRoute, WsModule } from '../../src/index.js';
@@ -71,7 +73,10 @@ class VersionedController {
   v2() {}
 }
 
-function pathsModule(adapter: AdapterName) {
+@WebSocketGateway({ path: '/gateway' })
+class Gateway {}
+
+function pathsModule(adapter: AdapterName, providers: object[] = []) {
   @Module({
     imports: [WsModule.forRoot()],
     controllers: [
@@ -80,6 +85,7 @@ function pathsModule(adapter: AdapterName) {
       ApiHostController,
       VersionedController,
     ],
+    providers: providers as never[],
   })
   class PathsModule {}
   return PathsModule;
@@ -151,5 +157,25 @@ describe.each(ADAPTERS)('the platform router decides the path (%s)', (adapter) =
       headers: { 'X-Api-Version': '3' },
     });
     expect(refusal.status).toBe(404);
+  });
+
+  it('with a @nestjs/websockets gateway on the same server, every path the router takes stays ours', async () => {
+    // WsAdapter destroys every upgrade whose path it does not own: a path our own table does not
+    // know (a splat, an optional segment, another case on Express) must still reach the platform.
+    ({ app, port, url } = await startApp(
+      { imports: [pathsModule(adapter, [Gateway])] },
+      (nest) => {
+        nest.enableVersioning({ type: VersioningType.HEADER, header: 'X-Api-Version' });
+        nest.useWebSocketAdapter(new WsAdapter(nest));
+      },
+      adapter,
+    ));
+    const { params } = await greet('/files/a/b/c.txt');
+    expect(adapter === 'express' ? params.splat : params['*']).toEqual(
+      adapter === 'express' ? ['a', 'b', 'c.txt'] : 'a/b/c.txt',
+    );
+    // Express also takes an optional segment and another case (its GET routes do); Fastify neither
+    const alsoOurs = adapter === 'express' ? ['/docs/ws/guide/fr', '/FILES/x'] : [];
+    for (const path of alsoOurs) expect((await greet(path)).by).toBe('WhereHandler');
   });
 });
