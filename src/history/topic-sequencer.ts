@@ -27,12 +27,14 @@ interface Built {
 
 /**
  * A connection between `subscribe(topic, { since })` and joining the topic's subscribers: while
- * the stream is read, the topic's publications are `held`; after, until the instance's own
- * sequence has caught up with it, they are sent to it one by one (deduplicated by offset).
+ * the stream is read, and until the next event-loop turn after `subscribe()` resolved
+ * (`settling`), the topic's publications are `held`; after, until the instance's own sequence has
+ * caught up with it, they are sent to it one by one (deduplicated by offset).
  */
 interface Resumer {
   handler: WebSocketHandler;
   held: Built[] | undefined;
+  settling: boolean;
   epoch: string;
   last: number;
 }
@@ -80,7 +82,7 @@ export class TopicSequencer {
     options: SubscribeOptions,
   ): Promise<RecoveryResult> {
     const state = this.follow(topic, history);
-    const resumer: Resumer = { handler, held: [], epoch: '', last: 0 };
+    const resumer: Resumer = { handler, held: [], settling: false, epoch: '', last: 0 };
     state.resumers.add(resumer);
     const { after, limit } = readWindow(options.since, history.recoveryLimit);
     let read: StreamRead;
@@ -101,10 +103,13 @@ export class TopicSequencer {
         payload: build(history, publication.data, position, topic),
       });
     }
-    const held = resumer.held ?? [];
-    resumer.held = undefined;
-    for (const built of held) this.sendTo(resumer, built);
-    this.promoteIfCaughtUp(topic, state, resumer);
+    for (const built of resumer.held ?? []) this.sendTo(resumer, built);
+    // `position` is where the connection is now: what comes after it waits for the caller's code
+    // after `await subscribe()` (e.g. a frame carrying `position`, which a client resumes from:
+    // a later publication sent before that frame would be replayed to it again on its resume).
+    resumer.held = [];
+    resumer.settling = true;
+    setImmediate(() => this.settle(topic, state, resumer));
     const position = { offset: resumer.last, epoch: resumer.epoch };
     return {
       recovered: plan.recovered,
@@ -237,6 +242,8 @@ export class TopicSequencer {
 
   private lost(topic: string, state: TopicState, reason: 'epoch' | 'too-old'): void {
     const loss = { topic, reason, position: { offset: state.last, epoch: state.epoch! } };
+    // A settling resumer gets what it was sent before the loss first, then the loss.
+    for (const resumer of state.resumers) this.settle(topic, state, resumer);
     this.host.lost(loss);
     const following = [...state.resumers].filter((resumer) => resumer.held === undefined);
     for (const resumer of following) {
@@ -247,6 +254,17 @@ export class TopicSequencer {
       loss,
       following.map((resumer) => resumer.handler),
     );
+  }
+
+  /** Sends a resumer what was held since its `subscribe()` resolved; then it follows the topic. */
+  private settle(topic: string, state: TopicState, resumer: Resumer): void {
+    // Not if it left meanwhile (unsubscribed or closed).
+    if (!resumer.settling || !state.resumers.has(resumer)) return;
+    resumer.settling = false;
+    const held = resumer.held ?? [];
+    resumer.held = undefined;
+    for (const built of held) this.sendTo(resumer, built);
+    this.promoteIfCaughtUp(topic, state, resumer);
   }
 
   private sendTo(resumer: Resumer, built: Built): void {

@@ -60,7 +60,12 @@ export interface RecoveryResult {
   reason?: RecoveryFailureReason;
   /** How many publications were replayed. */
   replayed: number;
-  /** The position the connection is at now; undefined for a topic without history. */
+  /**
+   * The position the connection is at now; undefined for a topic without history. With a
+   * sequencing broker (`RedisBroker`) nothing after it is sent before the next event-loop turn,
+   * so a frame the handler sends right after `await subscribe()` precedes the later publications
+   * (Centrifugo sends its subscribe reply before them, for the same reason).
+   */
   position: StreamPosition | undefined;
 }
 
