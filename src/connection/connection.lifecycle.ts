@@ -58,7 +58,7 @@ export class ConnectionLifecycle {
     const identity = handler as Writable<
       Pick<WebSocketHandler, 'id' | 'request' | 'path' | 'params'>
     >;
-    identity.id = randomUUID();
+    identity.id = flatUuid();
     identity.request = request;
     identity.path = route.path;
     identity.params = params;
@@ -308,4 +308,12 @@ function onSocketPong(this: BoundSocket, data: Buffer): void {
   const handler = this[kHandler];
   handler[kAlive] = true;
   if (handler.onPong !== undefined) lifecycleOf(handler).runHook(handler, handler.onPong, data);
+}
+
+/**
+ * Node builds `randomUUID()` by concatenation: a rope of about 20 string pieces (~600 bytes of heap
+ * for each open connection); a flat copy of it is ~56 bytes.
+ */
+function flatUuid(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }

@@ -85,7 +85,10 @@ export abstract class WebSocketHandler {
    * The handshake's request as the app's middleware and guards saw it, what `@Req()` gives an HTTP
    * route: Express's `Request` (Node's `IncomingMessage`), Fastify's `FastifyRequest`, or the
    * upgrade request on the standalone port. What they put on it is there (`request.user`,
-   * `request.cookies`, `request.session`). Node's own request: `rawRequest`.
+   * `request.cookies`, `request.session`). Node's own request: `rawRequest`. The connection keeps
+   * it for its lifetime, but not the handshake's response: Express's `res`, `next` and `_parsedUrl`
+   * are `undefined` once it is open (the answer was the 101; anything big that middleware puts on
+   * the request stays alive with the connection).
    */
   readonly request!: WebSocketRequest;
   /** The route's full path pattern, e.g. `/greet/:name`. */

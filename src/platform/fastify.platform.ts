@@ -59,5 +59,6 @@ export const fastifyPlatform: HttpPlatform = {
   // Fastify keeps `reply.header()`s on the reply until it sends; `onSend` hooks never run for a 101.
   responseHeaders: (reply) => (reply as { getHeaders(): OutgoingHttpHeaders }).getHeaders(),
   hijack: (reply) => (reply as { hijack(): void }).hijack(),
+  admit() {},
   release() {},
 };

@@ -19,6 +19,8 @@ export interface HttpPlatform {
   responseHeaders(response: unknown, raw: ServerResponse): OutgoingHttpHeaders;
   /** Tells the platform the socket was taken over (the upgrade): it must not answer. */
   hijack(response: unknown): void;
+  /** Runs on a handshake's request before the app sees it (e.g. declares the fields it will set). */
+  admit(request: IncomingMessage): void;
   /** Frees references the upgraded connection must not keep alive (the response, middleware state). */
   release(request: IncomingMessage): void;
 }

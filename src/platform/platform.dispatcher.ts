@@ -80,6 +80,10 @@ export class PlatformDispatcher {
     const handshake = new PlatformHandshake(this, request, socket, head, response);
     request[kPendingHandshake] = handshake;
     request[WEBSOCKET_HANDSHAKE] = true;
+    // declared before the platform sees the request: see `HttpPlatform.admit`
+    request[kProtocol] = undefined;
+    request[kUpgradeHeaders] = undefined;
+    this.platform.admit(request);
     this.pending.add(handshake);
     const timeoutMs =
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
