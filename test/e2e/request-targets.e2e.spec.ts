@@ -40,6 +40,12 @@ function appModule(server: ServerName) {
   return TargetsModule;
 }
 
+/** Status and message of the answer to a raw request. */
+async function answer(port: number, request: string): Promise<[number, string]> {
+  const { status, body } = await rawRequest(port, request);
+  return [status, (JSON.parse(body) as { message: string }).message];
+}
+
 describe.each(SERVERS)('request targets (%s)', (server) => {
   let app: Awaited<ReturnType<typeof startOn>>['app'];
   let url: (path: string) => string;
@@ -96,12 +102,8 @@ describe.each(SERVERS)('request targets (%s)', (server) => {
 
   it("a malformed :param on a path no route has is 404; on a route, the 400 names that route's :param", async () => {
     const paths = [`/shelves/${MALFORMED}/atlas`, `/shelves/${MALFORMED}/maps`];
-    const answer = async (request: string): Promise<[number, string]> => {
-      const { status, body } = await rawRequest(port, request);
-      return [status, (JSON.parse(body) as { message: string }).message];
-    };
     const answers: Record<string, [number, string]> = {};
-    for (const path of paths) answers[path] = await answer(handshakeRequest(path));
+    for (const path of paths) answers[path] = await answer(port, handshakeRequest(path));
     // On an HTTP app the platform's router decides, exactly as for a plain GET there (issue 13):
     // Express 404 for no route and 400 on the route, Fastify 400 for any malformed path.
     const expected: Record<string, [number, string]> = {};
@@ -111,7 +113,10 @@ describe.each(SERVERS)('request targets (%s)', (server) => {
           ? path.endsWith('/atlas')
             ? [404, 'No WebSocket route at this path']
             : [400, malformedParamMessage('label')]
-          : await answer(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+          : await answer(
+              port,
+              `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+            );
     }
     expect(answers).toEqual(expected);
     expect(answers[paths[1]!]![0]).toBe(400);
