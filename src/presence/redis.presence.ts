@@ -241,8 +241,11 @@ export class RedisPresence implements WebSocketPresence {
     }
     const args = [this.channel, JSON.stringify(topic), answer];
     return runScript(client, READ, this.keys(topic), args).catch((error: unknown) => {
-      // Lost while the command was on its way, or no answer in time: say so the same way.
-      if (client.status === 'ready' && !isCommandTimeout(error)) throw error;
+      // Redis answered with an error: a fault of ours, not an outage. Anything else (lost while
+      // the command was on its way, a socket that closed before ioredis noticed, no answer in
+      // time) means Redis cannot be reached: say so the same way.
+      if ((error as Error | undefined)?.name === 'ReplyError' && !isCommandTimeout(error))
+        throw error;
       throw new Error(presenceUnavailableMessage(this.url), { cause: error });
     });
   }
