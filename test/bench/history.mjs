@@ -5,14 +5,13 @@
 // 2. A resume replaying 300 missed publications vs 300 live deliveries: server CPU.
 // 3. Over Redis with three instances: publications/s and publish-to-deliver latency (p50/p99),
 //    with and without history, next to socket.io with @socket.io/redis-streams-adapter.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { ChildProcessPeer } from './ipc.mjs';
+import { startRedis } from './redis-server.mjs';
 import { median } from './report.mjs';
 import { measureSocketIo } from './socket-io-history.mjs';
 
@@ -118,25 +117,6 @@ async function resumeVersusLive(server, port) {
     resumeCpuUs: median(resume),
     reconnectCpuUs: median(reconnect),
   };
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise((resolve) =>
-    child.stdout.on('data', (chunk) => String(chunk).includes('Ready') && resolve()),
-  );
-  return { url: `redis://127.0.0.1:${port}`, port, stop: () => child.kill('SIGKILL') };
 }
 
 /**
@@ -270,7 +250,7 @@ async function main() {
       return undefined;
     });
   } finally {
-    redis.stop();
+    await redis.stop();
   }
   const markdown = render({ fan, resume, redis: results, socketIo });
   mkdirSync(flags.out, { recursive: true });

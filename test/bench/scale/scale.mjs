@@ -3,15 +3,12 @@
 // publications/s, publish-to-deliver latency p50/p99 (stamp in the payload, one monotonic clock for
 // every process of the machine), CPU per instance (`process.cpuUsage()` of each instance) and Redis's
 // own CPU (INFO cpu). Every count and time is bounded.
-import { execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChildProcessPeer } from '../ipc.mjs';
+import { startRedis } from '../redis-server.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
-const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
 
 /** The servers of the scale-out scenarios; `env` is added to each instance's environment. */
 export const SCALE_SERVERS = {
@@ -161,59 +158,6 @@ export function followers({ instances, clientsPerInstance, topics, topicsPerClie
     perInstance.push(clients);
   }
   return { names, count, perInstance };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A fresh redis-server of this measurement's own, no persistence. */
-async function startRedis(prefix) {
-  const port = await freePort();
-  const options = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ];
-  const [file, ...argv] = [...prefix, REDIS_SERVER, ...options];
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((resolve, reject) => {
-    let output = '';
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cpuMicros: () => {
-      const info = execFileSync(REDIS_CLI, ['-p', String(port), 'info', 'cpu'], {
-        encoding: 'utf8',
-      });
-      const seconds = (key) => Number(info.match(new RegExp(`${key}:([\\d.]+)`))[1]);
-      return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1e6;
-    },
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
 }
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));

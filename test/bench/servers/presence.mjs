@@ -1,40 +1,12 @@
 // A presence store of the BUILT library (dist/src), measured inside this process: join and leave
 // cost per operation, then `list()` and `count()` of one topic at `members` members.
 // Usage: node presence.mjs in-process|redis   (redis: starts a redis-server of its own)
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { InProcessPresence, RedisPresence } from '../../../dist/src/index.js';
 import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
+import { startRedis } from '../redis-server.mjs';
 
 const [store = 'in-process'] = process.argv.slice(2);
 const TOPIC = 'bench';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A redis-server of this bench's own, in memory only. */
-async function startRedis() {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn('/usr/bin/redis-server', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let output = '';
-    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('Ready to accept connections')) resolve();
-    });
-  });
-  return { url: `redis://127.0.0.1:${port}`, child };
-}
 
 const redis = store === 'redis' ? await startRedis() : undefined;
 const presence = redis
@@ -95,7 +67,7 @@ answerRequests({
   presence: ({ operations, members, reads }) => measure({ operations, members, reads }),
   exit: async () => {
     await presence.stop();
-    redis?.child.kill('SIGKILL');
+    await redis?.stop();
     process.exit(0);
   },
 });
