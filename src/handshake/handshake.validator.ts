@@ -9,6 +9,8 @@ const KEY_PATTERN = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 /** Whether a comma-separated header lists `token` (case-insensitive), as RFC 7230 lists do. */
 export function hasToken(header: string | undefined, token: string): boolean {
   if (!header) return false;
+  // the usual case, a header of that one token (`Connection: Upgrade`), without splitting
+  if (header.length === token.length) return header.toLowerCase() === token;
   for (const part of header.split(',')) if (part.trim().toLowerCase() === token) return true;
   return false;
 }

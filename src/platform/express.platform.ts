@@ -70,12 +70,20 @@ const expressFields: PropertyKey[] = [
  * Declared before, the fields are only assigned and every request shares one hidden class.
  */
 function declareFields(request: IncomingMessage): void {
+  // a fresh IncomingMessage: none of them is set yet
   const fields = request as unknown as Record<PropertyKey, unknown>;
-  for (const key of expressFields) if (!(key in fields)) fields[key] = undefined;
+  for (let i = 0; i < expressFields.length; i++) fields[expressFields[i]] = undefined;
 }
 
-/** Learns the `router` package's symbol fields (`router.tracing.matchedRoute`) from a request it routed. */
+let routerFieldsLearnt = false;
+
+/**
+ * Learns the `router` package's symbol fields (`router.tracing.matchedRoute`) from the first request
+ * it routed to a WebSocket route: every later one gets the same.
+ */
 function learnRouterFields(request: IncomingMessage): void {
+  if (routerFieldsLearnt) return;
+  routerFieldsLearnt = true;
   for (const key of Object.getOwnPropertySymbols(request)) {
     if (key.description?.startsWith('router.') && !expressFields.includes(key))
       expressFields.push(key);

@@ -86,6 +86,7 @@ export class PlatformDispatcher {
     this.platform.admit(request);
     this.pending.add(handshake);
     const timeoutMs =
+      this.table.handshakeTimeoutMs ??
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
     handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
@@ -128,8 +129,11 @@ export class PlatformDispatcher {
     this.settle(handshake);
     handshake.response.detachSocket(handshake.socket as Socket);
     // Hooks on `writeHead` (express-session's Set-Cookie, `on-headers`) add their headers as for
-    // any answer; with the socket detached nothing is written: `ws` writes the 101.
-    handshake.response.writeHead(101);
+    // any answer; with the socket detached nothing is written: `ws` writes the 101. Unhooked, Node's
+    // own `writeHead` would only build a header block nobody sends.
+    if (handshake.response.writeHead !== ServerResponse.prototype.writeHead) {
+      handshake.response.writeHead(101);
+    }
     raw[kUpgradeHeaders] = upgradeHeaderLines(
       platform.responseHeaders(response, handshake.response),
     );

@@ -38,9 +38,20 @@ export class RouteTable {
   /** Every pattern in Nest 12 path syntax, case-insensitive: see `owns()`. */
   private readonly patterns: { regexp: RegExp; route: Route }[] = [];
   private count = 0;
+  /** The `handshakeTimeoutMs` of every route when they share one, else undefined. */
+  private sharedTimeoutMs: number | undefined;
+  private timeoutsDiffer = false;
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * The `handshakeTimeoutMs` shared by every route, when they share one: no route lookup is then
+   * needed to bound a handshake before the platform's router has matched it.
+   */
+  get handshakeTimeoutMs(): number | undefined {
+    return this.timeoutsDiffer ? undefined : this.sharedTimeoutMs;
   }
 
   get routes(): Route[] {
@@ -53,6 +64,9 @@ export class RouteTable {
    */
   add(route: Route): Route | undefined {
     this.count++;
+    const { handshakeTimeoutMs } = route.options;
+    if (this.count === 1) this.sharedTimeoutMs = handshakeTimeoutMs;
+    else if (this.sharedTimeoutMs !== handshakeTimeoutMs) this.timeoutsDiffer = true;
     const ofController = this.byController.get(route.controller);
     if (ofController) ofController.push(route);
     else this.byController.set(route.controller, [route]);

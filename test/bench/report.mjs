@@ -15,7 +15,10 @@ const METRICS = {
     { key: 'serverCpuUsPerMessage', title: 'server CPU µs/msg', ratio: true, digits: 2 },
     { key: 'loadCpuShare', title: 'load gen. CPU', percent: true },
   ],
-  storm: [{ key: 'handshakesPerSecond', title: 'handshakes/s', ratio: true }],
+  storm: [
+    { key: 'handshakesPerSecond', title: 'handshakes/s', ratio: true },
+    { key: 'serverCpuUsPerHandshake', title: 'server CPU µs/handshake', ratio: true, digits: 1 },
+  ],
   memory: [
     {
       key: 'rssBytesPerConnection',

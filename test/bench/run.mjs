@@ -265,7 +265,7 @@ async function measure(scenario, serverId) {
       case 'echo':
         return await measureEcho(server, load, target, scenario.size);
       case 'storm':
-        return await measureStorm(load, target);
+        return await measureStorm(server, load, target);
       case 'memory':
         return await measureMemory(server, load, target);
       case 'fanOut':
@@ -300,12 +300,18 @@ async function measureEcho(server, load, target, size) {
   };
 }
 
-async function measureStorm(load, target) {
+async function measureStorm(server, load, target) {
+  const cpuStart = await server.request('cpu');
   const result = await load.request('storm', { ...target, ...config.storm });
+  const cpuEnd = await server.request('cpu');
   if (result.failed > 0) {
     throw new Error(`${result.failed} of ${result.total} handshakes failed: ${result.firstError}`);
   }
-  return { handshakesPerSecond: result.perSecond };
+  // CPU time is less sensitive than the rate to other processes sharing the server's core.
+  return {
+    handshakesPerSecond: result.perSecond,
+    serverCpuUsPerHandshake: (cpuMicros(cpuEnd) - cpuMicros(cpuStart)) / result.total,
+  };
 }
 
 async function measureMemory(server, load, target) {
