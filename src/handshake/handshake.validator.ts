@@ -76,14 +76,15 @@ export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejec
 
 /**
  * The route's origin rule; undefined when the origin may connect. By default (no `allowedOrigins`)
- * a browser's `Origin` must name the request's own host (`hostname`: as the platform sees it,
+ * a browser's `Origin` must name the request's own host (`hostnameOf()`: as the platform sees it,
  * proxies trusted as the app says), any port, as Phoenix's `check_origin` compares hosts: cookies
  * do not separate ports, and a dev server on another port keeps working. No `Origin` passes.
+ * The host name is only worked out when there is an `Origin` to compare it with.
  */
 export function checkOrigin(
   request: IncomingMessage,
   options: ResolvedRouteOptions,
-  hostname: string | undefined = hostnameOf(request.headers.host),
+  hostnameOfRequest: () => string | undefined = () => hostnameOf(request.headers.host),
 ): HandshakeRejection | undefined {
   const origin = request.headers.origin;
   const allowed = options.allowedOrigins;
@@ -91,7 +92,9 @@ export function checkOrigin(
     if (allowed(origin, request)) return undefined;
     return new HandshakeRejection(403, originNotAllowedReason(origin));
   }
-  if (origin === undefined || sameHost(origin, hostname)) return undefined;
+  if (origin === undefined) return undefined;
+  const hostname = hostnameOfRequest();
+  if (sameHost(origin, hostname)) return undefined;
   return new HandshakeRejection(403, foreignOriginReason(origin, hostname));
 }
 

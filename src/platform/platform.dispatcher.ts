@@ -90,9 +90,10 @@ export class PlatformDispatcher {
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
     handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
-    response.once('finish', () => this.answered(handshake));
+    // `on`, not `once`: each fires at most once here, and `settle()` removes the socket's
+    response.on('finish', () => this.answered(handshake));
     handshake.onClose = () => this.settle(handshake);
-    socket.once('close', handshake.onClose);
+    socket.on('close', handshake.onClose);
     try {
       this.server.emit('request', request, response);
     } catch (error) {
@@ -120,7 +121,7 @@ export class PlatformDispatcher {
     const protocol = negotiateProtocol(raw, route.options);
     const rejection =
       typeof protocol === 'string'
-        ? (checkOrigin(raw, route.options, platform.hostname(request)) ??
+        ? (checkOrigin(raw, route.options, () => platform.hostname(request)) ??
           this.steps.checkCapacity(route))
         : protocol;
     if (rejection) throw this.toException(handshake, rejection);
