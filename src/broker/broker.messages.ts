@@ -16,3 +16,6 @@ export const redisRestoredMessage = (url: string, undelivered: number) =>
 
 export const redisClusterRoutingMessage =
   "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";
+
+export const redisReadTimedOutMessage = (timeoutMs: number) =>
+  `Redis did not answer a history read within ${timeoutMs} ms (readTimeoutMs)`;

@@ -12,6 +12,7 @@ import {
 import {
   redisClusterRoutingMessage,
   redisLostMessage,
+  redisReadTimedOutMessage,
   redisRestoredMessage,
   redisUndeliveredMessage,
   redisUnreachableMessage,
@@ -62,6 +63,14 @@ export interface RedisBrokerOptions {
   routing?: 'interest' | 'single-channel';
   /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * How long a history read (a resume's `subscribe(topic, { since })`, a gap being healed) waits
+   * for Redis, in ms. A Redis that is connected but does not answer (paused, overloaded) would
+   * otherwise hold the resume for as long as it lasts; past this, the resume resolves
+   * `recovered: false`, reason `'unavailable'`, and the connection gets the live publications.
+   * Default 5000 ms.
+   */
+  readTimeoutMs?: number;
 }
 
 /** The two scripts, as `defineCommand` adds them to a client (Buffer replies: data stays bytes). */
@@ -220,12 +229,9 @@ export class RedisBroker implements WebSocketBroker {
     if (client === undefined || client.status !== 'ready')
       throw new Error('Redis is not connected');
     const keys = streamKeys(this.channel, topic);
-    const [epoch, top, entries] = await client.wsStreamReadBuffer(
-      ...keys,
-      since + 1,
-      limit,
-      limits.ttlMs,
-      newEpoch(),
+    const [epoch, top, entries] = await answerWithin(
+      client.wsStreamReadBuffer(...keys, since + 1, limit, limits.ttlMs, newEpoch()),
+      this.options.readTimeoutMs ?? 5000,
     );
     const publications = [];
     for (const [id, fields] of entries) {
@@ -369,6 +375,16 @@ async function createSequencer(target: RedisTarget): Promise<Redis & StreamComma
   // Its outages are the publisher's and subscriber's too, which log them.
   sequencer.on('error', ignore);
   return sequencer;
+}
+
+/** `reply`, or a rejection once `timeoutMs` has passed without it (the reply is then ignored). */
+function answerWithin<T>(reply: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(redisReadTimedOutMessage(timeoutMs))), timeoutMs);
+  });
+  reply.catch(ignore); // a late failure, after the timeout, is nobody's
+  return Promise.race([reply, timedOut]).finally(() => clearTimeout(timer));
 }
 
 function retryStrategy(attempt: number): number {

@@ -158,9 +158,10 @@ export class TopicSequencer {
 
   private accept(topic: string, state: TopicState, publication: Sequenced): void {
     const { offset, epoch } = publication.position;
-    if (state.healing || state.epoch === undefined) {
+    if (state.healing) {
       state.held.push(publication);
-    } else if (epoch !== state.epoch || offset > state.last + 1) {
+    } else if (state.epoch === undefined || epoch !== state.epoch || offset > state.last + 1) {
+      // also when the first read failed (Redis away or not answering): this retries it
       state.held.push(publication);
       this.heal(topic, state);
     } else if (offset === state.last + 1) {
@@ -197,7 +198,7 @@ export class TopicSequencer {
         state.healing = false;
         if (this.states.get(topic) !== state) return;
         if (known) this.catchUp(topic, state, read);
-        else ({ epoch: state.epoch, top: state.last } = read);
+        else this.start(state, read);
         const held = state.held.splice(0).toSorted((a, b) => a.position.offset - b.position.offset);
         for (const publication of held) this.accept(topic, state, publication);
         for (const resumer of state.resumers) {
@@ -211,6 +212,21 @@ export class TopicSequencer {
         state.again = false;
       },
     );
+  }
+
+  /**
+   * The first read of a topic followed here: its epoch, and the offset live delivery goes on from,
+   * the stream's top, or just before the first publication held while the read ran (it came
+   * after the topic was followed: a read retried after a failure comes after such publications).
+   */
+  private start(state: TopicState, read: StreamRead): void {
+    state.epoch = read.epoch;
+    state.last = read.top;
+    for (const held of state.held) {
+      if (held.position.epoch === read.epoch && held.position.offset <= state.last) {
+        state.last = held.position.offset - 1;
+      }
+    }
   }
 
   private healAgainIfAsked(topic: string, state: TopicState): void {

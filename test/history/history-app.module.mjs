@@ -90,12 +90,13 @@ export async function startHistoryApp({
   cluster,
   history,
   port = 0,
+  readTimeoutMs,
 }) {
   const broker =
     cluster !== undefined
-      ? new RedisBroker({ cluster, connectTimeoutMs: 2000 })
+      ? new RedisBroker({ cluster, connectTimeoutMs: 2000, readTimeoutMs })
       : redisUrl
-        ? new RedisBroker({ url: redisUrl, connectTimeoutMs: 2000 })
+        ? new RedisBroker({ url: redisUrl, connectTimeoutMs: 2000, readTimeoutMs })
         : undefined;
   class AppModule {}
   decorateClass(AppModule, [

@@ -29,7 +29,8 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'history-redis-'));
     redis = await RedisProcess.start({ persistDir: dir });
-    const env = (PLATFORM: string) => ({ PLATFORM, REDIS_URL: redis.url });
+    // A short history read timeout: the frozen-Redis test waits for it.
+    const env = (PLATFORM: string) => ({ PLATFORM, REDIS_URL: redis.url, READ_TIMEOUT_MS: '3000' });
     instances.push(
       ...(await Promise.all(['express', 'fastify'].map((p) => startInstance(env(p))))),
     );
@@ -134,6 +135,30 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
     expect(data(onA).toSorted()).toEqual(
       ['before', ...Array.from({ length: 20 }, (_, n) => `paused ${n}`)].toSorted(),
     );
+  });
+
+  it('Redis frozen (SIGSTOP): a resume answers unavailable after readTimeoutMs instead of waiting, then goes on live', async () => {
+    for (const base of bases) {
+      const topic = `frozen-${bases.indexOf(base)}`;
+      const client = await joinAs(base, [topic]);
+      publishers[0].publish(topic, 'm1');
+      await until(() => data(client, topic).length === 1);
+      client.drop();
+      redis.signal('SIGSTOP');
+      let results;
+      try {
+        // Without the read timeout this resume would wait for as long as Redis is paused.
+        results = await client.connect(base, 9000);
+      } finally {
+        redis.signal('SIGCONT');
+      }
+      expect(results).toEqual([
+        expect.objectContaining({ topic, recovered: false, reason: 'unavailable', replayed: 0 }),
+      ]);
+      publishers[0].publish(topic, 'm2');
+      await until(() => data(client, topic).includes('m2'));
+      expect(data(client, topic)).toEqual(['m1', 'm2']);
+    }
   });
 
   it('an instance cut from Redis Pub/Sub heals the gap from history, in order, before new publications', async () => {

@@ -1,7 +1,8 @@
 // One instance of the history test app (history-app.module.mjs) as its own process, for the
 // history tests. Env: PLATFORM (express|fastify), REDIS_URL (none: in-process broker),
 // REDIS_CLUSTER (host:port,... of a Redis Cluster, instead of REDIS_URL), HISTORY_SIZE (default
-// 1000), HISTORY (off: no topic keeps history), PORT (default 0). Prints the URL it listens on.
+// 1000), HISTORY (off: no topic keeps history), PORT (default 0), READ_TIMEOUT_MS (the broker's
+// readTimeoutMs). Prints the URL it listens on.
 import { startHistoryApp } from './history-app.module.mjs';
 
 const {
@@ -11,6 +12,7 @@ const {
   HISTORY_SIZE = '1000',
   HISTORY = 'on',
   PORT = '0',
+  READ_TIMEOUT_MS,
 } = process.env;
 
 const payload = (data, { offset, epoch }, topic) =>
@@ -24,6 +26,7 @@ const { port } = await startHistoryApp({
     return { host, port: Number(nodePort) };
   }),
   port: Number(PORT),
+  readTimeoutMs: READ_TIMEOUT_MS === undefined ? undefined : Number(READ_TIMEOUT_MS),
   history:
     HISTORY === 'off'
       ? undefined
