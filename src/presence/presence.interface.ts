@@ -28,7 +28,10 @@ export interface PresenceEvent {
 export interface PresenceStats {
   /** The store's name, e.g. `'in-process'` or `'redis'`. */
   name: string;
-  /** Whether the store is reachable now (always true in process). */
+  /**
+   * Whether the store is reachable now (always true in process); `RedisPresence`: connected, and
+   * its last command did not time out (a Redis that is connected but does not answer is not).
+   */
   connected: boolean;
   /** Members of this instance, over all topics. */
   members: number;

@@ -106,6 +106,8 @@ export class RedisPresence implements WebSocketPresence {
   private subscribed = false;
   private ownMembers = 0;
   private lost = false;
+  /** The last command timed out: Redis is connected but not answering (paused, overloaded). */
+  private unanswered = false;
 
   constructor(private readonly options: RedisPresenceOptions = {}) {
     this.url = options.url ?? 'redis://127.0.0.1:6379';
@@ -191,7 +193,7 @@ export class RedisPresence implements WebSocketPresence {
   }
 
   stats(): PresenceStats {
-    const connected = this.subscribed && this.client?.status === 'ready';
+    const connected = this.subscribed && this.client?.status === 'ready' && !this.unanswered;
     return { name: 'redis', connected, members: this.ownMembers };
   }
 
@@ -228,7 +230,7 @@ export class RedisPresence implements WebSocketPresence {
       this.channel,
       JSON.stringify(topic),
       ...args,
-    ]).then(ignore, ignore);
+    ]).then(this.noteAnswer, this.noteFailure);
     this.pending.add(done);
     void done.then(() => this.pending.delete(done));
     return done;
@@ -240,14 +242,21 @@ export class RedisPresence implements WebSocketPresence {
       return Promise.reject(new Error(presenceUnavailableMessage(this.url)));
     }
     const args = [this.channel, JSON.stringify(topic), answer];
-    return runScript(client, READ, this.keys(topic), args).catch((error: unknown) => {
-      // Redis answered with an error: a fault of ours, not an outage. Anything else (lost while
-      // the command was on its way, a socket that closed before ioredis noticed, no answer in
-      // time) means Redis cannot be reached: say so the same way.
-      if ((error as Error | undefined)?.name === 'ReplyError' && !isCommandTimeout(error))
-        throw error;
-      throw new Error(presenceUnavailableMessage(this.url), { cause: error });
-    });
+    return runScript(client, READ, this.keys(topic), args).then(
+      (value) => {
+        this.noteAnswer();
+        return value;
+      },
+      (error: unknown) => {
+        this.noteFailure(error);
+        // Redis answered with an error: a fault of ours, not an outage. Anything else (lost while
+        // the command was on its way, a socket that closed before ioredis noticed, no answer in
+        // time) means Redis cannot be reached: say so the same way.
+        if ((error as Error | undefined)?.name === 'ReplyError' && !isCommandTimeout(error))
+          throw error;
+        throw new Error(presenceUnavailableMessage(this.url), { cause: error });
+      },
+    );
   }
 
   private receive(text: string, emit: (event: PresenceEvent) => void): void {
@@ -290,6 +299,15 @@ export class RedisPresence implements WebSocketPresence {
       }, ignore);
     }
   }
+
+  // Commands go on regularly (every heartbeat's refresh and sweep): `connected` follows them.
+  private readonly noteAnswer = (): void => {
+    this.unanswered = false;
+  };
+
+  private readonly noteFailure = (error: unknown): void => {
+    if (isCommandTimeout(error)) this.unanswered = true;
+  };
 
   private noteLost(cause: string): void {
     if (this.lost || this.client === undefined) return;

@@ -10,7 +10,7 @@ import {
 } from '../../src/index.js';
 import { presenceUnavailableMessage } from '../../src/presence/presence.messages.js';
 import { connectWebSocket } from '../../src/testing/index.js';
-import { ADAPTERS, startApp } from '../support/app.js';
+import { ADAPTERS, startApp, until } from '../support/app.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 const skip = skipWithoutRedisServer;
@@ -74,6 +74,32 @@ describe.skipIf(skip)(
         redis.signal('SIGCONT');
       }
     }, 30_000);
+
+    it('stats().presence.connected is false while commands time out, true once Redis answers again', async () => {
+      const store = new RedisPresence({
+        url: redis.url,
+        prefix: 'hung-stats',
+        heartbeatMs: 500,
+        redisOptions: { commandTimeout: 300 },
+      });
+      await store.start(() => {});
+      try {
+        await store.join('t', { clientId: 'a', info: {} });
+        expect(store.stats().connected).toBe(true);
+        redis.signal('SIGSTOP');
+        try {
+          await expect(store.count('t')).rejects.toThrow(presenceUnavailableMessage(redis.url));
+          expect(store.stats().connected).toBe(false);
+        } finally {
+          redis.signal('SIGCONT');
+        }
+        // the next refresh or sweep (every heartbeat) is answered
+        await until(() => store.stats().connected, 5000, 'connected again');
+        expect(await store.count('t')).toBe(1);
+      } finally {
+        await store.stop();
+      }
+    }, 20_000);
 
     for (const adapter of ADAPTERS) {
       it(`${adapter}: a client is answered 1013 and app.close() ends while Redis is paused`, async () => {
