@@ -112,7 +112,6 @@ export class RedisBroker implements WebSocketBroker {
   private subscriber: Redis | undefined;
   /** Runs the history scripts; queues while Redis is away, so sequenced publications wait. */
   private sequencer: (Redis & StreamCommands) | undefined;
-  private everSubscribed = false;
   /** Set by the registry: called once subscribed again after an outage, or to a new topic. */
   onResync: ((topic?: string) => void) | undefined;
   private subscribed = false;
@@ -122,6 +121,12 @@ export class RedisBroker implements WebSocketBroker {
   private undelivered = 0;
   /** Set while Redis is unreachable: what was published since, for the log on recovery. */
   private outage: { undelivered: number } | undefined;
+  /**
+   * Armed again by every failure; when it fires, SETTLE_MS after the last one, an outage that no
+   * `ready` ended (a Redis Cluster's shard came back, a refused command) ends if both clients are
+   * up, and the followed topics' streams are read back.
+   */
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
     const { cluster, routing = 'interest' } = options;
@@ -164,6 +169,8 @@ export class RedisBroker implements WebSocketBroker {
       client.on('close', () => this.noteUnreachable());
     }
     publisher.on('ready', () => this.noteReachable());
+    // The streams are read through the sequencer: a resync waits for it too.
+    this.sequencer.on('ready', () => this.resync());
     subscriber.on('close', () => (this.subscribed = false));
     await this.waitForConnection(Promise.all([subscribedOnce, publisherReady]));
   }
@@ -250,6 +257,7 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.settleTimer);
     const clients = [this.publisher, this.subscriber, this.sequencer];
     this.publisher = this.subscriber = this.sequencer = undefined;
     for (const client of clients) {
@@ -271,8 +279,8 @@ export class RedisBroker implements WebSocketBroker {
       () => {
         this.subscribed = true;
         this.noteReachable();
-        if (this.everSubscribed) this.onResync?.();
-        this.everSubscribed = true;
+        // Also on the first `ready`: sockets may have subscribed while Redis was not there yet.
+        this.resync();
         resolve();
       },
       (error: Error) => this.noteUnreachable(error),
@@ -330,12 +338,14 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   private countUndelivered(): void {
+    this.armSettle();
     this.undelivered++;
     if (this.outage === undefined) this.outage = { undelivered: 0 };
     if (this.outage.undelivered++ === 0) this.logger.warn(redisUndeliveredMessage(this.url));
   }
 
   private noteUnreachable(error?: Error): void {
+    this.armSettle();
     if (this.outage !== undefined || this.publisher === undefined) return;
     this.outage = { undelivered: 0 };
     const cause = error?.message ?? 'connection closed';
@@ -354,6 +364,25 @@ export class RedisBroker implements WebSocketBroker {
     this.outage = undefined;
     this.logger.log(redisRestoredMessage(this.url, outage.undelivered));
   }
+
+  /** Once subscribed and able to read the streams: the registry reads what passed meanwhile. */
+  private resync(): void {
+    if (this.subscribed && this.sequencer?.status === 'ready') this.onResync?.();
+  }
+
+  private armSettle(): void {
+    if (this.publisher === undefined) return;
+    if (this.settleTimer !== undefined) this.settleTimer.refresh();
+    else this.settleTimer = setTimeout(() => this.settle(), SETTLE_MS).unref();
+  }
+
+  /** No failure for SETTLE_MS: an outage still open while both clients are up has ended. */
+  private settle(): void {
+    this.settleTimer = undefined;
+    if (this.outage === undefined) return;
+    this.noteReachable();
+    if (this.outage === undefined) this.resync();
+  }
 }
 
 /** The client that runs the history scripts; it queues while Redis is away (offline queue). */
@@ -370,6 +399,13 @@ async function createSequencer(target: RedisTarget): Promise<Redis & StreamComma
   sequencer.on('error', ignore);
   return sequencer;
 }
+
+/**
+ * How long without a failure before an outage that no `ready` ended counts as over: longer than
+ * ioredis's longest wait between two attempts of a Redis Cluster's sharded subscribers (2 s and
+ * a quarter of jitter), which fail again on every attempt while their shard is away.
+ */
+const SETTLE_MS = 3000;
 
 function retryStrategy(attempt: number): number {
   return Math.min(attempt * 100, 2000);
