@@ -1,3 +1,5 @@
+import { optionValue } from '../ws.messages.js';
+
 /** Texts the brokers log or throw; the README's "Errors you can hit" table explains them. */
 export const redisClientMissingMessage = (cause: string) =>
   `RedisBroker needs the "ioredis" package (${cause}): npm install ioredis`;
@@ -16,3 +18,7 @@ export const redisRestoredMessage = (url: string, undelivered: number) =>
 
 export const redisClusterRoutingMessage =
   "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";
+
+/** `new RedisBroker(options)` throws this (a `TypeError`) for an option it cannot run with. */
+export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>
+  `new RedisBroker(options): ${option} is ${optionValue(value)}; expected ${expected}.`;

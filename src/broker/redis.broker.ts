@@ -10,12 +10,12 @@ import {
   encodeBrokerMessage,
 } from './broker-message.codec.js';
 import {
-  redisClusterRoutingMessage,
   redisLostMessage,
   redisRestoredMessage,
   redisUndeliveredMessage,
   redisUnreachableMessage,
 } from './broker.messages.js';
+import { checkRedisBrokerOptions } from './redis-broker.options.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
 import {
   createClient,
@@ -48,7 +48,8 @@ export interface RedisBrokerOptions {
    * A Redis Cluster instead of `url`: its startup nodes, e.g. `[{ host: '10.0.0.1', port: 6379 }]`
    * (ioredis `Cluster`). Topics then use sharded Pub/Sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7) on the
    * shard of their hash tag, and their streams spread over the shards the same way. Needs
-   * `routing: 'interest'`. Default: none (a standalone Redis).
+   * `routing: 'interest'`. Default: none (a standalone Redis). Throws a `TypeError` for an empty
+   * list or a node that is not `{ host, port }`.
    */
   cluster?: RedisClusterNode[];
   /**
@@ -57,10 +58,14 @@ export interface RedisBrokerOptions {
    * the publications of its topics plus broadcasts (on `channel`); one `SUBSCRIBE` per topic and
    * instance. `'single-channel'`: everything on `channel`, every instance receives everything (the
    * only design of earlier versions; keep it while upgrading instances one by one, as both sides
-   * must use the same). Interest routing is after socket.io's sharded adapter.
+   * must use the same). Interest routing is after socket.io's sharded adapter. Any other value
+   * throws a `TypeError`.
    */
   routing?: 'interest' | 'single-channel';
-  /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
+  /**
+   * How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms;
+   * a value that is not a number from 0 to 2147483647 throws a `TypeError`.
+   */
   connectTimeoutMs?: number;
 }
 
@@ -129,9 +134,8 @@ export class RedisBroker implements WebSocketBroker {
   private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
+    checkRedisBrokerOptions(options);
     const { cluster, routing = 'interest' } = options;
-    if (cluster !== undefined && routing !== 'interest')
-      throw new Error(redisClusterRoutingMessage);
     this.channel = options.channel ?? 'nestjs-ws-routes';
     this.url =
       cluster === undefined
