@@ -54,14 +54,17 @@ describe.skipIf(skipWithoutRedisServer)(
 
       await cluster.restartNode(1);
       const shard = new Redis(cluster.nodes[1]!.port, '127.0.0.1');
-      const data = encodeBrokerMessage({ kind: 'publish', topic, data: 'missed' }, randomBytes(16));
+      const encoded = encodeBrokerMessage(
+        { kind: 'publish', topic, data: 'missed' },
+        randomBytes(16),
+      );
       const [stream, meta] = streamKeys('nestjs-ws-routes', topic);
       await shard.eval(
         PUBLISH_SCRIPT,
         2,
         stream,
         meta,
-        data,
+        encoded,
         1000,
         600_000,
         `nobody:{${topic}}`,
