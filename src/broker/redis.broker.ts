@@ -89,11 +89,15 @@ interface StreamCommands {
  * `<offset>-0`, `MAXLEN` size, expiry `ttlMs`) and publishes it tagged with offset and epoch, so
  * every instance, the publishing one included, delivers it in the same order (Centrifugo's
  * layout). Those publications wait for Redis while it is unreachable, however long (ioredis's
- * offline queue; `redisOptions.maxRetriesPerRequest` bounds it).
+ * offline queue; `redisOptions.maxRetriesPerRequest` bounds it); on a Redis Cluster, those of a
+ * shard that is down are retried for about 2 s, then counted as undelivered.
  *
  * Redis Pub/Sub delivers at most once: an instance that is disconnected when a message passes
  * misses it. While this instance cannot reach Redis, its own sockets are still served; what it
- * publishes meanwhile is counted in `stats().undelivered` and logged, and it reconnects by itself.
+ * publishes meanwhile is counted in `stats().undelivered` and logged, and it reconnects by itself;
+ * then it reads the streams of the topics with history it follows from their last offset. An
+ * outage that no reconnection ends (a cluster's shard, a refused command) ends after 3 s without
+ * a failure.
  *
  * @example
  * ```ts
