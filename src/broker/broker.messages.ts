@@ -16,6 +16,9 @@ export const redisUndeliveredMessage = (url: string) =>
 export const redisRestoredMessage = (url: string, undelivered: number) =>
   `Reconnected to Redis at ${url}; ${undelivered} message(s) published meanwhile reached this instance's sockets only`;
 
+export const redisClusterClientTooOldMessage = (version: string) =>
+  `RedisBroker({ cluster }) needs ioredis 5.9 or later (found ${version}): older versions do not subscribe again to a shard's channels after it restarts. npm install ioredis@latest`;
+
 export const redisClusterRoutingMessage =
   "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";
 

@@ -81,8 +81,8 @@ interface StreamCommands {
  * own. By default (`routing: 'interest'`) a topic's publications go to the topic's own channel,
  * which only the instances whose sockets follow the topic subscribe to (subscribed when the first
  * local socket subscribes, unsubscribed when the last leaves, never on the publish path), and
- * broadcasts to one shared channel. Needs the optional peer dependency `ioredis` (5 or 6), loaded
- * only when a `RedisBroker` starts.
+ * broadcasts to one shared channel. Needs the optional peer dependency `ioredis` (5 or 6; 5.9 or
+ * later for a cluster), loaded only when a `RedisBroker` starts.
  *
  * Topics with history (`WsModule.forRoot({ history })`) are sequenced by Redis: one Lua script
  * per publication increments the topic's offset, appends it to the topic's Redis Stream (entry id

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   invalidRedisBrokerOptionMessage,
+  redisClusterClientTooOldMessage,
   redisClusterRoutingMessage,
 } from '../../src/broker/broker.messages.js';
+import { checkClusterClientVersion } from '../../src/redis/ioredis.client.js';
 import { RedisBroker, type RedisBrokerOptions } from '../../src/index.js';
 
 const construct = (options: Record<string, unknown>) =>
@@ -45,5 +47,14 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
     expect(() =>
       construct({ cluster: [{ host: '127.0.0.1', port: 7000 }], routing: 'single-channel' }),
     ).toThrow(redisClusterRoutingMessage);
+  });
+
+  it('a cluster needs ioredis 5.9 or later (older sharded subscribers never subscribe again after a shard restarts)', () => {
+    for (const version of ['4.28.5', '5.0.0', '5.6.0', '5.8.2'])
+      expect(() => checkClusterClientVersion(version)).toThrow(
+        redisClusterClientTooOldMessage(version),
+      );
+    for (const version of ['5.9.0', '5.11.1', '6.0.0', '7.0.0-beta.1'])
+      expect(() => checkClusterClientVersion(version)).not.toThrow();
   });
 });

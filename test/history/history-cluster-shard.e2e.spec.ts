@@ -41,7 +41,7 @@ describe.skipIf(skipWithoutRedisServer)(
       await cluster?.stop();
     });
 
-    it('a quiet topic gets what its stream received while the shard was away, with no later publication', async () => {
+    it('a quiet topic gets what its stream received while the shard was away, with no later publication, then the live ones again', async () => {
       cluster = await RedisCluster.start(3, { persist: true });
       const nodes = cluster.addresses.map(({ host, port }) => `${host}:${port}`).join(',');
       instances.push(await startInstance({ REDIS_CLUSTER: nodes }));
@@ -74,9 +74,13 @@ describe.skipIf(skipWithoutRedisServer)(
       shard.disconnect();
 
       await until(() => client.received.get(topic)!.length === 2, 15_000, 'the missed publication');
+      // The instance is subscribed on the restarted shard again: a later publication arrives live.
+      publisher.publish(topic, 'after');
+      await until(() => client.received.get(topic)!.length === 3, 5000, 'the later publication');
       expect(client.received.get(topic)!.map(({ offset, data }) => [offset, data])).toEqual([
         [1, 'before'],
         [2, 'missed'],
+        [3, 'after'],
       ]);
       expect(client.lost).toEqual([]);
       client.drop();
