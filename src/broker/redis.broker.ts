@@ -16,7 +16,7 @@ import {
   redisUnreachableMessage,
 } from './broker.messages.js';
 import { checkRedisBrokerOptions } from './redis-broker.options.js';
-import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
+import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys, topicKeyBase } from './redis-streams.lua.js';
 import {
   createClient,
   PLAIN,
@@ -277,7 +277,7 @@ export class RedisBroker implements WebSocketBroker {
 
   /** A topic's channel: `<channel>:{<topic>}`, the hash tag of its stream's keys (its slot). */
   private topicChannel(topic: string): string {
-    return this.routing ? `${this.channel}:{${topic}}` : this.channel;
+    return this.routing ? topicKeyBase(this.channel, topic) : this.channel;
   }
 
   /** On every `ready`: the broadcast channel and every followed topic's, then a resync. */
