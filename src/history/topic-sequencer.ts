@@ -11,13 +11,6 @@ import type { ResolvedTopicHistory } from '../interfaces/topic-history-options.i
 import { planRecovery, readWindow } from './recovery.js';
 import type { TopicStreamsHost } from './topic-streams.host.js';
 
-const UNAVAILABLE: RecoveryResult = {
-  recovered: false,
-  reason: 'unavailable',
-  replayed: 0,
-  position: undefined,
-};
-
 /** A publication as the broker delivered it. */
 interface Sequenced {
   position: StreamPosition;
@@ -81,11 +74,8 @@ export class TopicSequencer {
     if (state !== undefined) this.accept(topic, state, { position, data, except });
   }
 
-  /**
-   * Subscribes `handler` from `options.since` (see `handler.subscribe`); `'unavailable'` when the
-   * broker cannot read the stream, or has not within SUBSCRIBE_READ_TIMEOUT_MS.
-   */
-  subscribe(
+  /** Subscribes `handler` from `options.since` (see `handler.subscribe`). */
+  async subscribe(
     handler: WebSocketHandler,
     topic: string,
     history: ResolvedTopicHistory,
@@ -95,38 +85,16 @@ export class TopicSequencer {
     const resumer: Resumer = { handler, held: [], settling: false, epoch: '', last: 0 };
     state.resumers.add(resumer);
     const { after, limit } = readWindow(options.since, history.recoveryLimit);
-    const reading = this.broker.readStream(topic, after, limit, limitsOf(history));
-    return new Promise((resolve) => {
-      let answered = false;
-      const unavailable = () => {
-        if (answered) return;
-        answered = true;
-        clearTimeout(timer);
-        state.resumers.delete(resumer);
-        this.host.join(handler, topic);
-        resolve(UNAVAILABLE);
-      };
-      const timer = setTimeout(unavailable, SUBSCRIBE_READ_TIMEOUT_MS).unref();
-      // `then` on the read itself, no wrapper: its reply is handled in the same microtask turn
-      // as before relative to the topic's own re-read (see resume-switch.spec.ts).
-      reading.then((read) => {
-        if (answered) return;
-        answered = true;
-        clearTimeout(timer);
-        resolve(this.resume(topic, state, resumer, read, options));
-      }, unavailable);
-    });
-  }
-
-  /** The read came back: replays what `since` missed; the resumer then waits for the next turn. */
-  private resume(
-    topic: string,
-    state: TopicState,
-    resumer: Resumer,
-    read: StreamRead,
-    options: SubscribeOptions,
-  ): RecoveryResult {
-    const { history } = state;
+    let read: StreamRead;
+    try {
+      read = await withinReadTimeout(
+        this.broker.readStream(topic, after, limit, limitsOf(history)),
+      );
+    } catch {
+      state.resumers.delete(resumer);
+      this.host.join(handler, topic);
+      return { recovered: false, reason: 'unavailable', replayed: 0, position: undefined };
+    }
     const plan = planRecovery(read, options.since, history.recoveryLimit);
     resumer.epoch = read.epoch;
     resumer.last = plan.recovered ? (options.since?.offset ?? read.top) : read.top;
@@ -333,6 +301,14 @@ export function build(
  * a Redis that hangs (paused, overloaded) keeps its connection open and never fails the read.
  */
 export const SUBSCRIBE_READ_TIMEOUT_MS = 5000;
+
+function withinReadTimeout<T>(read: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(reject, SUBSCRIBE_READ_TIMEOUT_MS, new Error('read timed out')).unref();
+  });
+  return Promise.race([read, timeout]).finally(() => clearTimeout(timer));
+}
 
 function limitsOf(history: ResolvedTopicHistory): StreamLimits {
   return { size: history.size, ttlMs: history.ttlMs };
