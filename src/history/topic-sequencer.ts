@@ -87,9 +87,7 @@ export class TopicSequencer {
     const { after, limit } = readWindow(options.since, history.recoveryLimit);
     let read: StreamRead;
     try {
-      read = await withinReadTimeout(
-        this.broker.readStream(topic, after, limit, limitsOf(history)),
-      );
+      read = await this.broker.readStream(topic, after, limit, limitsOf(history));
     } catch {
       state.resumers.delete(resumer);
       this.host.join(handler, topic);
@@ -294,20 +292,6 @@ export function build(
   topic: string,
 ): WebSocketMessage {
   return history.payload === undefined ? data : history.payload(data, position, topic);
-}
-
-/**
- * How long `subscribe()` waits for the broker to read a stream before answering `'unavailable'`:
- * a Redis that hangs (paused, overloaded) keeps its connection open and never fails the read.
- */
-export const SUBSCRIBE_READ_TIMEOUT_MS = 5000;
-
-function withinReadTimeout<T>(read: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(reject, SUBSCRIBE_READ_TIMEOUT_MS, new Error('read timed out')).unref();
-  });
-  return Promise.race([read, timeout]).finally(() => clearTimeout(timer));
 }
 
 function limitsOf(history: ResolvedTopicHistory): StreamLimits {
