@@ -160,8 +160,6 @@ export class TopicSequencer {
     const { offset, epoch } = publication.position;
     if (state.healing || state.epoch === undefined) {
       state.held.push(publication);
-      // The first read failed (Redis was away): read now rather than hold forever.
-      if (!state.healing) this.heal(topic, state);
     } else if (epoch !== state.epoch || offset > state.last + 1) {
       state.held.push(publication);
       this.heal(topic, state);
