@@ -1,6 +1,10 @@
 import { optionValue } from '../ws.messages.js';
 
 /** Texts the brokers log or throw; the README's "Errors you can hit" table explains them. */
+/** `new RedisBroker(options)` throws this (a `TypeError`) for an option it cannot run with. */
+export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>
+  `new RedisBroker(options): ${option} is ${optionValue(value)}; expected ${expected}.`;
+
 export const redisClientMissingMessage = (cause: string) =>
   `RedisBroker needs the "ioredis" package (${cause}): npm install ioredis`;
 
@@ -21,7 +25,3 @@ export const redisClusterClientTooOldMessage = (version: string) =>
 
 export const redisClusterRoutingMessage =
   "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";
-
-/** `new RedisBroker(options)` throws this (a `TypeError`) for an option it cannot run with. */
-export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>
-  `new RedisBroker(options): ${option} is ${optionValue(value)}; expected ${expected}.`;

@@ -393,6 +393,13 @@ export class RedisBroker implements WebSocketBroker {
   }
 }
 
+/**
+ * How long without a failure before an outage that no `ready` ended counts as over: longer than
+ * ioredis's longest wait between two attempts of a Redis Cluster's sharded subscribers (2 s and
+ * a quarter of jitter), which fail again on every attempt while their shard is away.
+ */
+const SETTLE_MS = 3000;
+
 /** The client that runs the history scripts; it queues while Redis is away (offline queue). */
 async function createSequencer(target: RedisTarget): Promise<Redis & StreamCommands> {
   // Publications wait for Redis however long it is away (ioredis's default drops queued commands
@@ -407,13 +414,6 @@ async function createSequencer(target: RedisTarget): Promise<Redis & StreamComma
   sequencer.on('error', ignore);
   return sequencer;
 }
-
-/**
- * How long without a failure before an outage that no `ready` ended counts as over: longer than
- * ioredis's longest wait between two attempts of a Redis Cluster's sharded subscribers (2 s and
- * a quarter of jitter), which fail again on every attempt while their shard is away.
- */
-const SETTLE_MS = 3000;
 
 function retryStrategy(attempt: number): number {
   return Math.min(attempt * 100, 2000);
