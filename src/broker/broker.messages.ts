@@ -1,6 +1,7 @@
 import { optionValue } from '../ws.messages.js';
 
 /** Texts the brokers log or throw; the README's "Errors you can hit" table explains them. */
+
 /** `new RedisBroker(options)` throws this (a `TypeError`) for an option it cannot run with. */
 export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>
   `new RedisBroker(options): ${option} is ${optionValue(value)}; expected ${expected}.`;
