@@ -124,18 +124,18 @@ export class RedisBroker implements WebSocketBroker {
   /** Set by the registry: called once subscribed again after an outage, or to a new topic. */
   onResync: ((topic?: string) => void) | undefined;
   private subscribed = false;
-  private everConnected = false;
-  private published = 0;
-  private received = 0;
-  private undelivered = 0;
-  /** Set while Redis is unreachable: what was published since, for the log on recovery. */
-  private outage: { undelivered: number } | undefined;
   /**
    * Armed again by every failure; when it fires, SETTLE_MS after the last one, an outage that no
    * `ready` ended (a Redis Cluster's shard came back, a refused command) ends if both clients are
    * up, and the followed topics' streams are read back.
    */
   private settleTimer: NodeJS.Timeout | undefined;
+  private everConnected = false;
+  private published = 0;
+  private received = 0;
+  private undelivered = 0;
+  /** Set while Redis is unreachable: what was published since, for the log on recovery. */
+  private outage: { undelivered: number } | undefined;
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
     checkRedisBrokerOptions(options);
