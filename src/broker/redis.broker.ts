@@ -180,6 +180,9 @@ export class RedisBroker implements WebSocketBroker {
     // The streams are read through the sequencer: a resync waits for it too.
     this.sequencer.on('ready', () => this.resync());
     subscriber.on('close', () => (this.subscribed = false));
+    // A Redis Cluster's node that went away (e.g. its sharded subscriber ended), even if it comes
+    // back before any command fails: its channels may have missed publications meanwhile.
+    subscriber.on('-node', () => this.noteUnreachable());
     await this.waitForConnection(Promise.all([subscribedOnce, publisherReady]));
   }
 
