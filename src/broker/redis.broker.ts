@@ -10,14 +10,14 @@ import {
   encodeBrokerMessage,
 } from './broker-message.codec.js';
 import {
-  redisClusterRoutingMessage,
   redisLostMessage,
   redisReadTimedOutMessage,
   redisRestoredMessage,
   redisUndeliveredMessage,
   redisUnreachableMessage,
 } from './broker.messages.js';
-import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
+import { checkRedisBrokerOptions } from './redis-broker.options.js';
+import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys, topicKeyBase } from './redis-streams.lua.js';
 import {
   createClient,
   PLAIN,
@@ -49,7 +49,8 @@ export interface RedisBrokerOptions {
    * A Redis Cluster instead of `url`: its startup nodes, e.g. `[{ host: '10.0.0.1', port: 6379 }]`
    * (ioredis `Cluster`). Topics then use sharded Pub/Sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7) on the
    * shard of their hash tag, and their streams spread over the shards the same way. Needs
-   * `routing: 'interest'`. Default: none (a standalone Redis).
+   * `routing: 'interest'`. Default: none (a standalone Redis). Throws a `TypeError` for an empty
+   * list or a node that is not `{ host, port }`.
    */
   cluster?: RedisClusterNode[];
   /**
@@ -58,10 +59,14 @@ export interface RedisBrokerOptions {
    * the publications of its topics plus broadcasts (on `channel`); one `SUBSCRIBE` per topic and
    * instance. `'single-channel'`: everything on `channel`, every instance receives everything (the
    * only design of earlier versions; keep it while upgrading instances one by one, as both sides
-   * must use the same). Interest routing is after socket.io's sharded adapter.
+   * must use the same). Interest routing is after socket.io's sharded adapter. Any other value
+   * throws a `TypeError`.
    */
   routing?: 'interest' | 'single-channel';
-  /** How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms. */
+  /**
+   * How long bootstrap waits for Redis before going on without it (and retrying). Default 5000 ms;
+   * a value that is not a number from 0 to 2147483647 throws a `TypeError`.
+   */
   connectTimeoutMs?: number;
   /**
    * How long a history read (a resume's `subscribe(topic, { since })`, a gap being healed) waits
@@ -85,19 +90,23 @@ interface StreamCommands {
  * own. By default (`routing: 'interest'`) a topic's publications go to the topic's own channel,
  * which only the instances whose sockets follow the topic subscribe to (subscribed when the first
  * local socket subscribes, unsubscribed when the last leaves, never on the publish path), and
- * broadcasts to one shared channel. Needs the optional peer dependency `ioredis` (5 or 6), loaded
- * only when a `RedisBroker` starts.
+ * broadcasts to one shared channel. Needs the optional peer dependency `ioredis` (5 or 6; 5.9 or
+ * later for a cluster), loaded only when a `RedisBroker` starts.
  *
  * Topics with history (`WsModule.forRoot({ history })`) are sequenced by Redis: one Lua script
  * per publication increments the topic's offset, appends it to the topic's Redis Stream (entry id
  * `<offset>-0`, `MAXLEN` size, expiry `ttlMs`) and publishes it tagged with offset and epoch, so
  * every instance, the publishing one included, delivers it in the same order (Centrifugo's
  * layout). Those publications wait for Redis while it is unreachable, however long (ioredis's
- * offline queue; `redisOptions.maxRetriesPerRequest` bounds it).
+ * offline queue; `redisOptions.maxRetriesPerRequest` bounds it); on a Redis Cluster, those of a
+ * shard that is down are retried for about 2 s, then counted as undelivered.
  *
  * Redis Pub/Sub delivers at most once: an instance that is disconnected when a message passes
  * misses it. While this instance cannot reach Redis, its own sockets are still served; what it
- * publishes meanwhile is counted in `stats().undelivered` and logged, and it reconnects by itself.
+ * publishes meanwhile is counted in `stats().undelivered` and logged, and it reconnects by itself;
+ * then it reads the streams of the topics with history it follows from their last offset. An
+ * outage that no reconnection ends (a cluster's shard, a refused command) ends after 3 s without
+ * a failure.
  *
  * @example
  * ```ts
@@ -121,10 +130,15 @@ export class RedisBroker implements WebSocketBroker {
   private subscriber: Redis | undefined;
   /** Runs the history scripts; queues while Redis is away, so sequenced publications wait. */
   private sequencer: (Redis & StreamCommands) | undefined;
-  private everSubscribed = false;
   /** Set by the registry: called once subscribed again after an outage, or to a new topic. */
   onResync: ((topic?: string) => void) | undefined;
   private subscribed = false;
+  /**
+   * Armed again by every failure; when it fires, SETTLE_MS after the last one, an outage that no
+   * `ready` ended (a Redis Cluster's shard came back, a refused command) ends if both clients are
+   * up, and the followed topics' streams are read back.
+   */
+  private settleTimer: NodeJS.Timeout | undefined;
   private everConnected = false;
   private published = 0;
   private received = 0;
@@ -133,9 +147,8 @@ export class RedisBroker implements WebSocketBroker {
   private outage: { undelivered: number } | undefined;
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
+    checkRedisBrokerOptions(options);
     const { cluster, routing = 'interest' } = options;
-    if (cluster !== undefined && routing !== 'interest')
-      throw new Error(redisClusterRoutingMessage);
     this.channel = options.channel ?? 'nestjs-ws-routes';
     this.url =
       cluster === undefined
@@ -173,7 +186,12 @@ export class RedisBroker implements WebSocketBroker {
       client.on('close', () => this.noteUnreachable());
     }
     publisher.on('ready', () => this.noteReachable());
+    // The streams are read through the sequencer: a resync waits for it too.
+    this.sequencer.on('ready', () => this.resync());
     subscriber.on('close', () => (this.subscribed = false));
+    // A Redis Cluster's node that went away (e.g. its sharded subscriber ended), even if it comes
+    // back before any command fails: its channels may have missed publications meanwhile.
+    subscriber.on('-node', () => this.noteUnreachable());
     await this.waitForConnection(Promise.all([subscribedOnce, publisherReady]));
   }
 
@@ -256,6 +274,7 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.settleTimer);
     const clients = [this.publisher, this.subscriber, this.sequencer];
     this.publisher = this.subscriber = this.sequencer = undefined;
     for (const client of clients) {
@@ -267,7 +286,7 @@ export class RedisBroker implements WebSocketBroker {
 
   /** A topic's channel: `<channel>:{<topic>}`, the hash tag of its stream's keys (its slot). */
   private topicChannel(topic: string): string {
-    return this.routing ? `${this.channel}:{${topic}}` : this.channel;
+    return this.routing ? topicKeyBase(this.channel, topic) : this.channel;
   }
 
   /** On every `ready`: the broadcast channel and every followed topic's, then a resync. */
@@ -277,8 +296,8 @@ export class RedisBroker implements WebSocketBroker {
       () => {
         this.subscribed = true;
         this.noteReachable();
-        if (this.everSubscribed) this.onResync?.();
-        this.everSubscribed = true;
+        // Also on the first `ready`: sockets may have subscribed while Redis was not there yet.
+        this.resync();
         resolve();
       },
       (error: Error) => this.noteUnreachable(error),
@@ -336,12 +355,14 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   private countUndelivered(): void {
+    this.armSettle();
     this.undelivered++;
     if (this.outage === undefined) this.outage = { undelivered: 0 };
     if (this.outage.undelivered++ === 0) this.logger.warn(redisUndeliveredMessage(this.url));
   }
 
   private noteUnreachable(error?: Error): void {
+    this.armSettle();
     if (this.outage !== undefined || this.publisher === undefined) return;
     this.outage = { undelivered: 0 };
     const cause = error?.message ?? 'connection closed';
@@ -360,7 +381,33 @@ export class RedisBroker implements WebSocketBroker {
     this.outage = undefined;
     this.logger.log(redisRestoredMessage(this.url, outage.undelivered));
   }
+
+  /** Once subscribed and able to read the streams: the registry reads what passed meanwhile. */
+  private resync(): void {
+    if (this.subscribed && this.sequencer?.status === 'ready') this.onResync?.();
+  }
+
+  private armSettle(): void {
+    if (this.publisher === undefined) return;
+    if (this.settleTimer !== undefined) this.settleTimer.refresh();
+    else this.settleTimer = setTimeout(() => this.settle(), SETTLE_MS).unref();
+  }
+
+  /** No failure for SETTLE_MS: an outage still open while both clients are up has ended. */
+  private settle(): void {
+    this.settleTimer = undefined;
+    if (this.outage === undefined) return;
+    this.noteReachable();
+    if (this.outage === undefined) this.resync();
+  }
 }
+
+/**
+ * How long without a failure before an outage that no `ready` ended counts as over: longer than
+ * ioredis's longest wait between two attempts of a Redis Cluster's sharded subscribers (2 s and
+ * a quarter of jitter), which fail again on every attempt while their shard is away.
+ */
+const SETTLE_MS = 3000;
 
 /** The client that runs the history scripts; it queues while Redis is away (offline queue). */
 async function createSequencer(target: RedisTarget): Promise<Redis & StreamCommands> {

@@ -30,7 +30,8 @@ export const WebSocketCloseCode = {
   TRY_AGAIN_LATER: 1013,
   /**
    * 3000: the connection cannot go on where it was (what it missed is gone); reconnect, do not
-   * resume: fetch the state again (Centrifugo's "insufficient state").
+   * resume: fetch the state again (Centrifugo's "insufficient state"). Sent to a connection of a
+   * topic with history that lost continuity when its handler has no `onContinuityLost()`.
    */
   LOST_CONTINUITY: 3000,
 } as const;

@@ -139,7 +139,9 @@ export abstract class WebSocketHandler {
    * Called when this instance lost the continuity of a topic with history this connection is
    * subscribed to (Centrifugo's "insufficient state"): the stream's history was lost (`'epoch'`)
    * or the publications missed during an outage were trimmed (`'too-old'`). The connection gets
-   * the live publications from `loss.position` on; the moment to make the client reload.
+   * the live publications from `loss.position` on; the moment to make the client reload. A
+   * handler without this hook is closed with 3000 `LOST_CONTINUITY` (`'lost continuity'`)
+   * instead, so its client reconnects and fetches its state again.
    */
   onContinuityLost?(loss: ContinuityLoss): unknown;
 

@@ -1,5 +1,8 @@
 import { optionValue } from '../ws.messages.js';
 
+/** The reason of the 3000 close of a connection whose handler has no `onContinuityLost()`. */
+export const lostContinuityReason = 'lost continuity';
+
 /** Bootstrap fails with this for a history option a topic cannot run with (e.g. `size: 0`). */
 export const invalidHistoryOptionMessage = (where: string, option: string, value: unknown) =>
   `WsModule.forRoot({ history }): ${where}.${option} is ${optionValue(value)}; ` +

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Redis, RedisOptions } from 'ioredis';
-import { redisClientMissingMessage } from '../broker/broker.messages.js';
+import {
+  redisClientMissingMessage,
+  redisClusterClientTooOldMessage,
+} from '../broker/broker.messages.js';
 
 /** `ioredis`'s client class, as both 5.x and 6.x export it. */
 export type RedisConstructor = new (url: string, options: RedisOptions) => Redis;
@@ -81,12 +85,25 @@ export type RedisClusterConstructor = new (
   options: Record<string, unknown>,
 ) => Redis;
 
-/** Loads `ioredis`'s `Cluster` class (ioredis 5 and 6), like `loadRedis`. */
+/**
+ * Loads `ioredis`'s `Cluster` class, like `loadRedis`; throws unless it is 5.9 or later, the first
+ * whose sharded subscribers subscribe again after a shard restarts.
+ */
 export async function loadCluster(): Promise<RedisClusterConstructor> {
+  let Cluster: RedisClusterConstructor;
   try {
     const module = await import('ioredis');
-    return (module.Cluster ?? module.default.Cluster) as unknown as RedisClusterConstructor;
+    Cluster = (module.Cluster ?? module.default.Cluster) as unknown as RedisClusterConstructor;
   } catch (error) {
     throw new Error(redisClientMissingMessage((error as Error).message), { cause: error });
   }
+  checkClusterClientVersion(createRequire(import.meta.url)('ioredis/package.json').version);
+  return Cluster;
+}
+
+/** Throws for an ioredis version older than 5.9 (see `loadCluster`). */
+export function checkClusterClientVersion(version: string): void {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (major < 5 || (major === 5 && minor < 9))
+    throw new Error(redisClusterClientTooOldMessage(version));
 }

@@ -10,6 +10,7 @@ import { InProcessBroker } from '../broker/in-process.broker.js';
 import { WebSocketCloseCode } from '../connection/close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import { kRoute, kTopics } from '../handler/handler.symbols.js';
+import { lostContinuityReason } from '../history/history.messages.js';
 import { TopicStreams } from '../history/topic-streams.js';
 import type { TopicStreamsHost } from '../history/topic-streams.host.js';
 import type {
@@ -311,7 +312,11 @@ export class WebSocketRegistry
 
   private notifyLost(loss: ContinuityLoss, handlers?: Iterable<WebSocketHandler>): void {
     for (const handler of handlers ?? this.topicMembers.get(loss.topic) ?? []) {
-      handler[kRoute].lifecycle.runHook(handler, handler.onContinuityLost, loss);
+      // Without a hook, the client must not go on as if nothing was missed: 3000 makes it
+      // reconnect and fetch its state again (Centrifugo's "insufficient state" disconnect).
+      if (handler.onContinuityLost === undefined)
+        handler.close(WebSocketCloseCode.LOST_CONTINUITY, lostContinuityReason);
+      else handler[kRoute].lifecycle.runHook(handler, handler.onContinuityLost, loss);
     }
   }
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { redisClusterRoutingMessage } from '../../src/broker/broker.messages.js';
-import { RedisBroker } from '../../src/index.js';
+import { RedisBroker, type BrokerMessage } from '../../src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { until } from '../support/app.js';
@@ -74,6 +74,35 @@ describe.skipIf(skipWithoutRedisServer)(
       expect(got).toEqual(sockets.map(() => ['b:cluster']));
       publisher.close();
       for (const socket of sockets) socket.terminate();
+    });
+
+    it("a topic that is empty or starts with '}' (no hash tag of its own) keeps its history and reaches its followers", async () => {
+      const topics = ['', '}', '}x{y}'];
+      const limits = { size: 10, ttlMs: 60_000 };
+      const got: BrokerMessage[] = [];
+      const confirmed = new Set<string>();
+      const [follower, publisher] = [
+        new RedisBroker({ cluster: cluster.addresses }),
+        new RedisBroker({ cluster: cluster.addresses }),
+      ];
+      try {
+        await follower.start((message) => got.push(message));
+        await publisher.start(() => {});
+        follower.onResync = (topic) => topic !== undefined && confirmed.add(topic);
+        for (const topic of topics) follower.topicJoined(topic);
+        await until(() => confirmed.size === topics.length, 5000, 'the topics subscribed');
+        for (const topic of topics)
+          publisher.publish({ kind: 'publish', topic, data: `h${topic}`, history: limits });
+        await until(() => got.length === topics.length, 5000, 'the publications delivered');
+        expect(publisher.stats().undelivered).toBe(0);
+        for (const topic of topics) {
+          const read = await follower.readStream(topic, 0, 10, limits);
+          expect(read.publications).toEqual([{ offset: 1, data: `h${topic}` }]);
+        }
+      } finally {
+        await follower.stop();
+        await publisher.stop();
+      }
     });
 
     it('the same again after one shard restarts (SIGKILL, no failover), on the same instances', async () => {

@@ -19,7 +19,8 @@ export class RedisCluster {
     private readonly dir: string,
   ) {}
 
-  static async start(masters = 3): Promise<RedisCluster> {
+  /** `persist`: each node keeps its data (append-only file) across `restartNode`. */
+  static async start(masters = 3, { persist = false } = {}): Promise<RedisCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'nestjs-ws-routes-cluster-'));
     const nodes: RedisProcess[] = [];
     for (let i = 0; i < masters; i++) {
@@ -28,6 +29,7 @@ export class RedisCluster {
         await RedisProcess.start({
           args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
           cwd,
+          persistDir: persist ? cwd : undefined,
         }),
       );
     }
