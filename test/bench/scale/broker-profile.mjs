@@ -1,0 +1,107 @@
+// The broker's own CPU in a scale-out instance: V8's sampling profiler runs in-process
+// (`node:inspector`) over the measured window, and each sample is given to the broker or not by the
+// code it is running. The rule (README, "Scale-out scenarios"): from the sample's leaf frame
+// towards the root, the first frame whose script is *owned* decides. A frame is owned when its url
+// is a file of the app (not `node:` internals, not V8's own `(garbage collector)`, `(program)`,
+// `(idle)`, `(root)`, which have no url); it is the broker's when that file belongs to the Redis
+// client (REDIS_CLIENT_CODE) or to the server's broker code (`brokerCode`), and the local
+// delivery's otherwise (ws, the registry's fan-out, handler code, the bench's publisher). So a
+// Buffer copy or a socket write under ioredis is the broker's, one under ws is not. Samples with no
+// owned frame on their stack (GC at the root, `(program)`, libuv callbacks into Node internals
+// only) are nobody's: they stay in the total, not in the broker's part. `(idle)` samples are left
+// out of the total.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
+
+/** The Redis client (ioredis) and its dependencies, for every server. */
+export const REDIS_CLIENT_CODE = [
+  '/node_modules/ioredis/',
+  '/node_modules/redis-parser/',
+  '/node_modules/@ioredis/',
+  '/node_modules/denque/',
+  '/node_modules/cluster-key-slot/',
+  '/node_modules/standard-as-callback/',
+];
+
+/** Sampling interval of every instance, µs (V8's default is 1,000). */
+export const SAMPLING_INTERVAL_US = 1000;
+
+/**
+ * Shares of a V8 CPU profile's non-idle samples (weighted by their time deltas): the broker's,
+ * the local delivery's and nobody's, by the rule above. `brokerCode`: url fragments.
+ */
+export function brokerShares(profile, brokerCode) {
+  const owners = [...REDIS_CLIENT_CODE, ...brokerCode];
+  const byId = new Map(profile.nodes.map((node) => [node.id, { node, parent: undefined }]));
+  for (const { node } of byId.values()) {
+    for (const child of node.children ?? []) byId.get(child).parent = node.id;
+  }
+  const ownerOf = new Map();
+  const owner = (id) => {
+    if (ownerOf.has(id)) return ownerOf.get(id);
+    const entry = byId.get(id);
+    const { url, functionName } = entry.node.callFrame;
+    let result;
+    if (functionName === '(idle)') result = 'idle';
+    else if (url && !url.startsWith('node:')) {
+      result = owners.some((fragment) => url.includes(fragment)) ? 'broker' : 'delivery';
+    } else result = entry.parent === undefined ? 'nobody' : owner(entry.parent);
+    ownerOf.set(id, result);
+    return result;
+  };
+  const time = { broker: 0, delivery: 0, nobody: 0, idle: 0 };
+  let busySamples = 0;
+  const { samples, timeDeltas } = profile;
+  for (let i = 0; i < samples.length; i++) {
+    const who = owner(samples[i]);
+    // timeDeltas[i + 1] is how long sample i stood (the last one: the interval).
+    time[who] += timeDeltas[i + 1] ?? SAMPLING_INTERVAL_US;
+    if (who !== 'idle') busySamples++;
+  }
+  const busy = time.broker + time.delivery + time.nobody;
+  return {
+    brokerShare: busy === 0 ? 0 : time.broker / busy,
+    deliveryShare: busy === 0 ? 0 : time.delivery / busy,
+    nobodyShare: busy === 0 ? 0 : time.nobody / busy,
+    busySamples,
+  };
+}
+
+/**
+ * The profiler of one instance: `start()` at the start of the measured window, `stop()` at its
+ * end answers `brokerShares` (null both ways when `enabled` is false, to measure its overhead).
+ * With BENCH_PROFILE_DIR set, each window's profile is also written there (`<pid>-<n>.cpuprofile`,
+ * for profile-summary.mjs).
+ */
+export function brokerProfiler(brokerCode, enabled = true) {
+  const session = new Session();
+  let ready;
+  return {
+    async start() {
+      if (!enabled) return null;
+      if (ready === undefined) {
+        session.connect();
+        ready = session
+          .post('Profiler.enable')
+          .then(() =>
+            session.post('Profiler.setSamplingInterval', { interval: SAMPLING_INTERVAL_US }),
+          );
+      }
+      await ready;
+      await session.post('Profiler.start');
+      return null;
+    },
+    async stop() {
+      if (!enabled) return null;
+      const { profile } = await session.post('Profiler.stop');
+      const dir = process.env.BENCH_PROFILE_DIR;
+      if (dir)
+        writeFileSync(
+          join(dir, `${process.pid}-${Date.now()}.cpuprofile`),
+          JSON.stringify(profile),
+        );
+      return brokerShares(profile, brokerCode);
+    },
+  };
+}
