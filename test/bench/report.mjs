@@ -104,6 +104,13 @@ function stats(values) {
   };
 }
 
+/** A row's median of `key` over another row's (`to`), when both have one. */
+function ratio(row, to, key) {
+  return to && row.metrics[key].median !== null && to.metrics[key].median
+    ? row.metrics[key].median / to.metrics[key].median
+    : undefined;
+}
+
 /** Rows of one scenario: one per server, or per server and fan-out mode. */
 function rowsOf(report, scenario) {
   const rows = [];
@@ -120,10 +127,6 @@ function rowsOf(report, scenario) {
     }
   }
   const baseline = rows.find((row) => row.server === (scenario.baseline ?? BASELINE));
-  const ratio = (row, to, key) =>
-    to && row.metrics[key].median !== null && to.metrics[key].median
-      ? row.metrics[key].median / to.metrics[key].median
-      : undefined;
   for (const row of rows) {
     for (const { key, ratio: wanted, versus } of METRICS[scenario.kind]) {
       if (wanted) row.metrics[key].ratio = ratio(row, baseline, key);

@@ -3,7 +3,7 @@
 // external-publisher tables, in one process of their own). Measures delivered publications/s,
 // publish-to-deliver latency p50/p99 (stamp in the payload, one monotonic clock for every process
 // of the machine), CPU per instance (`process.cpuUsage()` of each instance), the broker's part of
-// it (broker-profile.mjs) and Redis's own CPU (INFO cpu). Every count and time is bounded.
+// that CPU (broker-profile.mjs) and Redis's own CPU (INFO cpu). Every count and time is bounded.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChildProcessPeer } from '../ipc.mjs';
@@ -275,7 +275,14 @@ async function measureWindow({ instances, publishers, clients, redis, follow, to
   const cpuStart = await askAll(instances, 'cpu');
   const statsStart = await askAll(instances, 'stats');
   const redisStart = redis.cpuMicros();
-  const runs = await publishEverywhere(publishers, follow, topology, config, config.durationMs, 'm');
+  const runs = await publishEverywhere(
+    publishers,
+    follow,
+    topology,
+    config,
+    config.durationMs,
+    'm',
+  );
   let expected = 0;
   for (const run of runs) run.perTopic.forEach((n, t) => (expected += n * follow.count[t]));
   const drainEnd = Date.now() + config.drainMs;
