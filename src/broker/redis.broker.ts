@@ -8,6 +8,7 @@ import {
   decodeBrokerMessage,
   decodeSequencedMessage,
   encodeBrokerMessage,
+  isUnsequencedFrom,
 } from './broker-message.codec.js';
 import {
   redisClusterRoutingMessage,
@@ -17,6 +18,7 @@ import {
   redisUnreachableMessage,
 } from './broker.messages.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
+import { TickWriteBatch } from './redis-write-batch.js';
 import {
   createClient,
   PLAIN,
@@ -112,6 +114,9 @@ export class RedisBroker implements WebSocketBroker {
   private subscriber: Redis | undefined;
   /** Runs the history scripts; queues while Redis is away, so sequenced publications wait. */
   private sequencer: (Redis & StreamCommands) | undefined;
+  /** One socket write per tick for the publications of that tick (publisher, sequencer). */
+  private publishBatch: TickWriteBatch | undefined;
+  private sequencerBatch: TickWriteBatch | undefined;
   private everSubscribed = false;
   /** Set by the registry: called once subscribed again after an outage, or to a new topic. */
   onResync: ((topic?: string) => void) | undefined;
@@ -152,6 +157,8 @@ export class RedisBroker implements WebSocketBroker {
     this.publisher = publisher;
     this.subscriber = subscriber;
     this.sequencer = await createSequencer(this.target);
+    this.publishBatch = new TickWriteBatch(publisher);
+    this.sequencerBatch = new TickWriteBatch(this.sequencer);
     subscriber.on(this.mode.message, (_channel: Buffer, bytes: Buffer) =>
       this.receive(bytes, deliver),
     );
@@ -203,6 +210,7 @@ export class RedisBroker implements WebSocketBroker {
     }
     const channel =
       message.kind === 'publish' ? this.topicChannel(message.topic) : this.broadcastChannel;
+    this.publishBatch?.hold();
     publisher[this.mode.publish](channel, encodeBrokerMessage(message, this.instanceId)).then(
       () => this.published++,
       () => this.countUndelivered(),
@@ -294,13 +302,12 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   private receive(bytes: Buffer, deliver: (message: BrokerMessage) => void): void {
+    // Its own publications come back from Redis (the channel is subscribed here too): dropped
+    // before decoding. A sequenced publication reaches every instance, this one included.
+    if (isUnsequencedFrom(bytes, this.instanceId)) return;
     const decoded = decodeSequencedMessage(bytes);
     if (decoded === undefined) return;
-    // A sequenced publication reaches every instance, this one included.
-    const sequenced = decoded.message.kind === 'publish' && decoded.message.position !== undefined;
-    const own = decoded.origin.equals(this.instanceId);
-    if (own && !sequenced) return;
-    if (!own) this.received++;
+    if (!decoded.origin.equals(this.instanceId)) this.received++;
     deliver(decoded.message);
   }
 
@@ -313,6 +320,7 @@ export class RedisBroker implements WebSocketBroker {
       this.countUndelivered();
       return;
     }
+    this.sequencerBatch?.hold();
     client
       .wsStreamPublish(
         ...streamKeys(this.channel, message.topic),
