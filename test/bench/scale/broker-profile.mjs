@@ -28,8 +28,10 @@ export const REDIS_CLIENT_CODE = [
 export const SAMPLING_INTERVAL_US = 1000;
 
 /**
- * Shares of a V8 CPU profile's non-idle samples (weighted by their time deltas): the broker's,
- * the local delivery's and nobody's, by the rule above. `brokerCode`: url fragments.
+ * Shares of a V8 CPU profile's non-idle samples: the broker's, the local delivery's and nobody's,
+ * by the rule above. `brokerCode`: url fragments. Samples are counted, not weighted by the time
+ * since the previous one: every thread of an instance shares one pinned core, so a long gap is
+ * time the whole process was off the CPU, which no code of it spent.
  */
 export function brokerShares(profile, brokerCode) {
   const owners = [...REDIS_CLIENT_CODE, ...brokerCode];
@@ -50,20 +52,14 @@ export function brokerShares(profile, brokerCode) {
     ownerOf.set(id, result);
     return result;
   };
-  const time = { broker: 0, delivery: 0, nobody: 0, idle: 0 };
-  let busySamples = 0;
-  const { samples, timeDeltas } = profile;
-  for (let i = 0; i < samples.length; i++) {
-    const who = owner(samples[i]);
-    // timeDeltas[i + 1] is how long sample i stood (the last one: the interval).
-    time[who] += timeDeltas[i + 1] ?? SAMPLING_INTERVAL_US;
-    if (who !== 'idle') busySamples++;
-  }
-  const busy = time.broker + time.delivery + time.nobody;
+  const count = { broker: 0, delivery: 0, nobody: 0, idle: 0 };
+  for (const id of profile.samples) count[owner(id)]++;
+  const busySamples = count.broker + count.delivery + count.nobody;
+  const share = (n) => (busySamples === 0 ? 0 : n / busySamples);
   return {
-    brokerShare: busy === 0 ? 0 : time.broker / busy,
-    deliveryShare: busy === 0 ? 0 : time.delivery / busy,
-    nobodyShare: busy === 0 ? 0 : time.nobody / busy,
+    brokerShare: share(count.broker),
+    deliveryShare: share(count.delivery),
+    nobodyShare: share(count.nobody),
     busySamples,
   };
 }
