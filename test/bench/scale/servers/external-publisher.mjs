@@ -5,7 +5,9 @@
 import { RedisBroker } from '../../../../dist/src/index.js';
 import { servePublisher } from './publisher.mjs';
 
-const options = process.env.BENCH_BROKER_OPTIONS ? JSON.parse(process.env.BENCH_BROKER_OPTIONS) : {};
+const options = process.env.BENCH_BROKER_OPTIONS
+  ? JSON.parse(process.env.BENCH_BROKER_OPTIONS)
+  : {};
 const broker = new RedisBroker({ url: process.env.REDIS_URL, ...options });
 await broker.start(() => {});
 
