@@ -67,7 +67,7 @@ export function brokerShares(profile, brokerCode) {
 /**
  * The profiler of one instance: `start()` at the start of the measured window, `stop()` at its
  * end answers `brokerShares` (null both ways when `enabled` is false, to measure its overhead).
- * With BENCH_PROFILE_DIR set, each window's profile is also written there (`<pid>-<n>.cpuprofile`,
+ * With BENCH_PROFILE_DIR set, each window's profile is also written there (`<pid>-<ms>.cpuprofile`,
  * for profile-summary.mjs).
  */
 export function brokerProfiler(brokerCode, enabled = true) {
