@@ -46,6 +46,20 @@ export function encodeBrokerMessage(message: BrokerMessage, origin: Buffer): Buf
 }
 
 /**
+ * Whether `bytes` are an unsequenced message that `encodeBrokerMessage` tagged with `origin`, read
+ * without decoding it: a broker drops its own publications that Redis echoes back before paying
+ * for their topic and payload strings. False for a sequenced publication (`S<epoch>:…`), which
+ * reaches its origin too.
+ */
+export function isUnsequencedFrom(bytes: Buffer, origin: Buffer): boolean {
+  if (bytes.length < FIXED_BYTES + origin.length || bytes[0] !== VERSION) return false;
+  return (
+    bytes[2] === origin.length &&
+    origin.compare(bytes, FIXED_BYTES, FIXED_BYTES + origin.length) === 0
+  );
+}
+
+/**
  * Decodes what `encodeBrokerMessage` produced; `origin` is a view into `bytes`. Returns undefined
  * for bytes it does not understand (another version, or not a broker message at all).
  */

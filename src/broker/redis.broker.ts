@@ -8,6 +8,7 @@ import {
   decodeBrokerMessage,
   decodeSequencedMessage,
   encodeBrokerMessage,
+  isUnsequencedFrom,
 } from './broker-message.codec.js';
 import {
   redisLostMessage,
@@ -18,6 +19,7 @@ import {
 } from './broker.messages.js';
 import { checkRedisBrokerOptions } from './redis-broker.options.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys, topicKeyBase } from './redis-streams.lua.js';
+import { TickWriteBatch } from './redis-write-batch.js';
 import {
   createClient,
   PLAIN,
@@ -130,6 +132,9 @@ export class RedisBroker implements WebSocketBroker {
   private subscriber: Redis | undefined;
   /** Runs the history scripts; queues while Redis is away, so sequenced publications wait. */
   private sequencer: (Redis & StreamCommands) | undefined;
+  /** One socket write per tick for the publications of that tick (publisher, sequencer). */
+  private publishBatch: TickWriteBatch | undefined;
+  private sequencerBatch: TickWriteBatch | undefined;
   /** Set by the registry: called once subscribed again after an outage, or to a new topic. */
   onResync: ((topic?: string) => void) | undefined;
   private subscribed = false;
@@ -145,6 +150,11 @@ export class RedisBroker implements WebSocketBroker {
   private undelivered = 0;
   /** Set while Redis is unreachable: what was published since, for the log on recovery. */
   private outage: { undelivered: number } | undefined;
+  /** A publication's outcome, made once rather than two closures per publication. */
+  private readonly onPublished = (): void => {
+    this.published++;
+  };
+  private readonly onUndelivered = (): void => this.countUndelivered();
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
     checkRedisBrokerOptions(options);
@@ -174,6 +184,8 @@ export class RedisBroker implements WebSocketBroker {
     this.publisher = publisher;
     this.subscriber = subscriber;
     this.sequencer = await createSequencer(this.target);
+    this.publishBatch = new TickWriteBatch(publisher);
+    this.sequencerBatch = new TickWriteBatch(this.sequencer);
     subscriber.on(this.mode.message, (_channel: Buffer, bytes: Buffer) =>
       this.receive(bytes, deliver),
     );
@@ -230,9 +242,10 @@ export class RedisBroker implements WebSocketBroker {
     }
     const channel =
       message.kind === 'publish' ? this.topicChannel(message.topic) : this.broadcastChannel;
+    this.publishBatch?.hold();
     publisher[this.mode.publish](channel, encodeBrokerMessage(message, this.instanceId)).then(
-      () => this.published++,
-      () => this.countUndelivered(),
+      this.onPublished,
+      this.onUndelivered,
     );
   }
 
@@ -319,13 +332,12 @@ export class RedisBroker implements WebSocketBroker {
   }
 
   private receive(bytes: Buffer, deliver: (message: BrokerMessage) => void): void {
+    // Its own publications come back from Redis (the channel is subscribed here too): dropped
+    // before decoding. A sequenced publication reaches every instance, this one included.
+    if (isUnsequencedFrom(bytes, this.instanceId)) return;
     const decoded = decodeSequencedMessage(bytes);
     if (decoded === undefined) return;
-    // A sequenced publication reaches every instance, this one included.
-    const sequenced = decoded.message.kind === 'publish' && decoded.message.position !== undefined;
-    const own = decoded.origin.equals(this.instanceId);
-    if (own && !sequenced) return;
-    if (!own) this.received++;
+    if (!decoded.origin.equals(this.instanceId)) this.received++;
     deliver(decoded.message);
   }
 
@@ -338,6 +350,7 @@ export class RedisBroker implements WebSocketBroker {
       this.countUndelivered();
       return;
     }
+    this.sequencerBatch?.hold();
     client
       .wsStreamPublish(
         ...streamKeys(this.channel, message.topic),
@@ -348,10 +361,7 @@ export class RedisBroker implements WebSocketBroker {
         newEpoch(),
         this.mode.publish,
       )
-      .then(
-        () => this.published++,
-        () => this.countUndelivered(),
-      );
+      .then(this.onPublished, this.onUndelivered);
   }
 
   private countUndelivered(): void {

@@ -5,8 +5,10 @@ const BASELINE = 'raw-ws';
 
 /**
  * What each scenario kind reports: metric key, column title, digits, whether it gets a ratio to the
- * baseline, and (`range: false`) no min–max column.
+ * baseline, (`range: false`) no min–max column, and (`versus`) a ratio to another row of the same
+ * table, the one-channel RedisBroker's (a column of its own when it is not the baseline).
  */
+const ONE_CHANNEL = { server: 'library-redis', title: 'one channel' };
 const METRICS = {
   echo: [
     { key: 'messagesPerSecond', title: 'msgs/s', ratio: true },
@@ -51,6 +53,22 @@ const METRICS = {
       range: false,
       digits: 1,
     },
+    {
+      key: 'brokerCpuShare',
+      title: 'broker CPU per instance',
+      ratio: true,
+      range: false,
+      percent: true,
+      versus: ONE_CHANNEL,
+    },
+    {
+      key: 'brokerCpuUsPerPublication',
+      title: 'broker CPU µs per instance per publication',
+      ratio: true,
+      range: false,
+      digits: 1,
+      versus: ONE_CHANNEL,
+    },
     { key: 'redisCpuUsPerPublication', title: 'Redis CPU µs/publication', digits: 1 },
     {
       key: 'brokerReceivedPerPublication',
@@ -79,12 +97,21 @@ export function median(values) {
 }
 
 function stats(values) {
+  // A metric some servers cannot give (e.g. broker CPU with the profiler off) is null throughout.
+  if (values.some((value) => value === null || value === undefined)) return { median: null };
   return {
     median: median(values),
     min: Math.min(...values),
     max: Math.max(...values),
     n: values.length,
   };
+}
+
+/** A row's median of `key` over another row's (`to`), when both have one. */
+function ratio(row, to, key) {
+  return to && row.metrics[key].median !== null && to.metrics[key].median
+    ? row.metrics[key].median / to.metrics[key].median
+    : undefined;
 }
 
 /** Rows of one scenario: one per server, or per server and fan-out mode. */
@@ -104,9 +131,12 @@ function rowsOf(report, scenario) {
   }
   const baseline = rows.find((row) => row.server === (scenario.baseline ?? BASELINE));
   for (const row of rows) {
-    for (const { key, ratio } of METRICS[scenario.kind]) {
-      if (ratio && baseline)
-        row.metrics[key].ratio = row.metrics[key].median / baseline.metrics[key].median;
+    for (const { key, ratio: wanted, versus } of METRICS[scenario.kind]) {
+      if (wanted) row.metrics[key].ratio = ratio(row, baseline, key);
+      if (versus) {
+        const other = rows.find(({ server }) => server === versus.server);
+        row.metrics[key].versus = ratio(row, other, key);
+      }
     }
     if (scenario.kind === 'fanOut' && row.mode !== 'loop') {
       const loop = rows.find((other) => other.server === row.server && other.mode === 'loop');
@@ -120,18 +150,22 @@ function rowsOf(report, scenario) {
 
 /**
  * Scale-out goals (issues 15 and 16): each library row against the scenario's socket.io baseline;
- * publications/s only at the highest offered rate (below it every server may simply keep up).
+ * publications/s only at the highest offered rate (below it every server may simply keep up). In
+ * the four-instance tables, CPU per instance and the broker's CPU per instance against the
+ * one-channel RedisBroker's. The profiler-off row is there for the overhead only.
  */
-function checkScaleTargets(summary, scenarios, add) {
+function checkScaleTargets(summary, scenarios, add, profilerOff) {
   for (const scenario of scenarios.filter(({ kind }) => kind === 'scale')) {
     const rows = summary[scenario.id] ?? [];
-    const where = `${scenario.topology.instances} instances, ${scenario.topology.rate}/s`;
+    const external = scenario.topology.external ? ', external publisher' : '';
+    const where = `${scenario.topology.instances} instances${external}, ${scenario.topology.rate}/s`;
     const versus = scenario.baselineTitle;
-    const singleChannel = rows.find((row) => row.server === 'library-redis');
-    for (const row of rows.filter(({ server }) => server.startsWith('library'))) {
+    const singleChannel = rows.find((row) => row.server === ONE_CHANNEL.server);
+    const library = ({ server }) => server.startsWith('library') && server !== profilerOff?.server;
+    for (const row of rows.filter(library)) {
       const { metrics } = row;
       const name = `${where}, ${row.label}`;
-      if (scenario.topology.highest) {
+      if (scenario.topology.highest && scenario.baseline.startsWith('socketio')) {
         add(
           `${name}: publications/s >= 1.00x ${versus}`,
           metrics.publicationsPerSecond.ratio,
@@ -147,12 +181,17 @@ function checkScaleTargets(summary, scenarios, add) {
           metrics.instanceCpuShare.median / singleChannel.metrics.instanceCpuShare.median,
           (v) => v <= 1 / 3,
         );
+        add(
+          `${name}: broker CPU per instance <= 1/3 of the one-channel RedisBroker`,
+          metrics.brokerCpuShare.versus,
+          (v) => v <= 1 / 3,
+        );
       }
     }
   }
 }
 
-function checkTargets(summary, scenarios) {
+function checkTargets(summary, scenarios, profilerOff) {
   const targets = [];
   const ratioOf = (scenario, server, key) =>
     summary[scenario]?.find((row) => row.server === server)?.metrics[key]?.ratio;
@@ -203,15 +242,36 @@ function checkTargets(summary, scenarios) {
       (v) => v >= 2,
     );
   }
-  checkScaleTargets(summary, scenarios, add);
+  checkScaleTargets(summary, scenarios, add, profilerOff);
   return targets;
+}
+
+/**
+ * What the profiler costs an instance, per scenario that has the profiler-off row: the profiled
+ * row's medians over the same server's with the profiler off (CPU per publication, delivered/s).
+ */
+function profilerOverhead(summary, scenarios, profilerOff) {
+  const overhead = {};
+  for (const scenario of scenarios) {
+    const rows = summary[scenario.id] ?? [];
+    const on = rows.find(({ server }) => server === profilerOff?.profiled);
+    const off = rows.find(({ server }) => server === profilerOff?.server);
+    if (!on || !off) continue;
+    const of = (key) => on.metrics[key].median / off.metrics[key].median;
+    overhead[scenario.id] = {
+      cpuPerPublication: of('instanceCpuUsPerPublication'),
+      publicationsPerSecond: of('publicationsPerSecond'),
+    };
+  }
+  return overhead;
 }
 
 /** Medians, min-max, ratios to raw ws per scenario, and the targets. */
 export function summarize(report) {
   const summary = {};
   for (const scenario of report.scenarios) summary[scenario.id] = rowsOf(report, scenario);
-  summary.targets = checkTargets(summary, report.scenarios);
+  summary.targets = checkTargets(summary, report.scenarios, report.profilerOff);
+  summary.profilerOverhead = profilerOverhead(summary, report.scenarios, report.profilerOff);
   return summary;
 }
 
@@ -239,10 +299,14 @@ export function renderMarkdown(report) {
     if (!rows?.length) continue;
     const metrics = METRICS[scenario.kind];
     const header = ['server'];
+    // A ratio to the one-channel row, unless that row is the table's baseline already.
+    const versusOf = (metric) =>
+      metric.versus && metric.versus.server !== scenario.baseline ? metric.versus : undefined;
     for (const metric of metrics) {
       header.push(metric.title);
       if (metric.ratio && metric.range !== false) header.push('min–max');
       if (metric.ratio) header.push(`× ${scenario.baselineTitle ?? 'raw ws'}`);
+      if (versusOf(metric)) header.push(`× ${metric.versus.title}`);
     }
     if (scenario.kind === 'fanOut') header.push('× its plain loop');
     lines.push(
@@ -260,11 +324,21 @@ export function renderMarkdown(report) {
           cells.push(`${format(value.min, metric)}–${format(value.max, metric)}`);
         }
         if (metric.ratio) cells.push(format(value.ratio, { digits: 2 }));
+        if (versusOf(metric)) cells.push(format(value.versus, { digits: 2 }));
       }
       if (scenario.kind === 'fanOut') cells.push(format(row.versusLoop, { digits: 2 }));
       lines.push(`| ${cells.join(' | ')} |`);
     }
     lines.push('');
+    const overhead = summary.profilerOverhead?.[scenario.id];
+    if (overhead) {
+      lines.push(
+        `Profiler overhead (${report.servers[report.profilerOff.profiled]}, profiler on / off): ` +
+          `CPU µs per instance per publication ${format(overhead.cpuPerPublication, { digits: 2 })}x, ` +
+          `publications/s delivered ${format(overhead.publicationsPerSecond, { digits: 2 })}x.`,
+        '',
+      );
+    }
   }
   if (summary.targets.length) {
     lines.push(

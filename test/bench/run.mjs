@@ -18,6 +18,7 @@ import { median, renderMarkdown, summarize } from './report.mjs';
 import {
   addLibraryVariant,
   measureScale,
+  PROFILER_OFF,
   SCALE_FULL,
   SCALE_QUICK,
   SCALE_SERVERS,
@@ -122,7 +123,7 @@ config.scale = structuredClone(flags.quick ? SCALE_QUICK : SCALE_FULL);
 
 /** Library variants from the command line, per scale-out topology (`everywhere`, `oneInstance`). */
 function libraryVariants() {
-  const variants = { everywhere: [], oneInstance: [] };
+  const variants = { everywhere: [], oneInstance: [], external: [] };
   if (flags.history) {
     variants.everywhere.push(
       addLibraryVariant({
@@ -431,6 +432,7 @@ async function main() {
     ),
     scenarios: scenarios.map(scenarioInReport),
     samples,
+    profilerOff: PROFILER_OFF,
     durationSeconds: Math.round((Date.now() - started) / 1000),
   };
   report.summary = summarize(report);

@@ -39,8 +39,11 @@ describe('benchmark, quick mode', () => {
       '### Fan-out: one 32 B text message',
       '### Scale-out: 3 instances on one Redis',
       '### Scale-out: 4 instances on one Redis',
+      '### Scale-out, external publisher: 4 instances on one Redis',
       '| × socket.io streams |',
       '| × socket.io sharded |',
+      '| × one channel |',
+      'Profiler overhead (',
       '### Presence: ',
       '### Targets',
     ];
@@ -70,7 +73,13 @@ describe('benchmark, quick mode', () => {
     );
     expect(scale.map((scenario: { servers: string[] }) => scenario.servers)).toEqual([
       ['library-redis', 'library-redis-interest', 'socketio-streams'],
-      ['library-redis', 'library-redis-interest', 'socketio-sharded'],
+      [
+        'library-redis',
+        'library-redis-interest',
+        'library-redis-interest-unprofiled',
+        'socketio-sharded',
+      ],
+      ['library-redis', 'library-redis-interest'],
     ]);
     for (const scenario of scale) {
       for (const server of scenario.servers) {
@@ -79,18 +88,36 @@ describe('benchmark, quick mode', () => {
         expect(run.received).toBe(run.expected);
         expect(run.instanceCpuShares).toHaveLength(scenario.topology.instances);
         expect(run.p99Ms).toBeGreaterThan(0);
+        // Every instance profiled its window, unless told not to; where the instances publish,
+        // through their broker, broker code is in the samples.
+        const profiled = !server.endsWith('-unprofiled');
+        const shares: { busySamples: number }[] = run.brokerShares ?? [];
+        expect(shares).toHaveLength(profiled ? scenario.topology.instances : 0);
+        expect(shares.filter(({ busySamples }) => busySamples === 0)).toEqual([]);
+        expect(run.brokerCpuShare === null).toBe(!profiled);
+        const publishing = profiled && !scenario.topology.external;
+        expect(!publishing || run.brokerCpuShare > 0).toBe(true);
       }
       // Only this library says what its broker took in from Redis (stats().broker.received).
       const [library] = report.samples[scenario.id]['library-redis'];
-      const [socketIo] = report.samples[scenario.id][scenario.baseline];
       expect(library.brokerReceivedPerPublication).toBeGreaterThan(0);
-      expect(socketIo.brokerReceivedPerPublication).toBeNull();
+      const [baseline] = report.samples[scenario.id][scenario.baseline];
+      expect(baseline.brokerReceivedPerPublication === null).toBe(
+        scenario.baseline.startsWith('socketio'),
+      );
       for (const row of report.summary[scenario.id]) {
         expect(row.metrics.publicationsPerSecond.ratio).toBeGreaterThan(0);
       }
     }
-    // The scale-out part starts 14 Node instances and 4 redis-servers: about 20-30 s on a quiet
-    // machine, a minute when other jobs share the 2 cores.
+    // With the publisher outside, a one-channel instance takes in every publication, an
+    // interest-routing one only its topics' (a quarter).
+    const external = scale.find((scenario: { id: string }) => scenario.id.endsWith('ext'));
+    const [one, interest] = ['library-redis', 'library-redis-interest'].map(
+      (server) => report.samples[external.id][server][0].brokerReceivedPerPublication,
+    );
+    expect(interest).toBeLessThan(one / 2);
+    // The scale-out part starts 33 server instances, 2 publishers and 9 redis-servers: about a
+    // minute on a quiet machine, more when other jobs share the 2 cores.
     // Topic history: in process, resume vs live, and three instances over Redis next to socket.io.
     const history = readFileSync(join(out, 'history.md'), 'utf8');
     expect(history).toMatch(

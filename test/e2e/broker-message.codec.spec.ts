@@ -1,6 +1,10 @@
 import * as fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBrokerMessage, encodeBrokerMessage } from '../../src/broker/broker-message.codec.js';
+import {
+  decodeBrokerMessage,
+  encodeBrokerMessage,
+  isUnsequencedFrom,
+} from '../../src/broker/broker-message.codec.js';
 import type { BrokerMessage } from '../../src/broker/websocket-broker.interface.js';
 
 const data = fc.oneof(
@@ -43,5 +47,29 @@ describe('broker message codec', () => {
       decodeBrokerMessage(Buffer.concat([Buffer.from([9]), bytes.subarray(1)])),
     ).toBeUndefined();
     expect(decodeBrokerMessage(bytes.subarray(0, 20))).toBeUndefined();
+  });
+
+  it('tells a message of its own origin without decoding it, and never a sequenced one', () => {
+    fc.assert(
+      fc.property(
+        message,
+        fc.uint8Array({ maxLength: 255 }),
+        fc.uint8Array({ maxLength: 255 }),
+        (sent, originBytes, otherBytes) => {
+          const origin = Buffer.from(originBytes);
+          const other = Buffer.from(otherBytes);
+          const bytes = encodeBrokerMessage(sent, origin);
+          expect(isUnsequencedFrom(bytes, origin)).toBe(true);
+          expect(isUnsequencedFrom(bytes, other)).toBe(other.equals(origin));
+          // As the Redis script publishes it: the same bytes behind `S<epoch>:<offset>:`.
+          const sequenced = Buffer.concat([Buffer.from('Sepoch:7:'), bytes]);
+          expect(isUnsequencedFrom(sequenced, origin)).toBe(false);
+        },
+      ),
+    );
+    const origin = Buffer.alloc(16, 1);
+    const bytes = encodeBrokerMessage({ kind: 'publish', topic: 'room', data: 'hi' }, origin);
+    expect(isUnsequencedFrom(bytes.subarray(0, 10), origin)).toBe(false);
+    expect(isUnsequencedFrom(Buffer.from('hello'), origin)).toBe(false);
   });
 });

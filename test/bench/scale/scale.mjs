@@ -1,8 +1,9 @@
 // Scale-out scenarios of `npm run bench`: N instances of one server on one fresh redis-server (started
-// here on a free port), clients on every instance, publishers on every instance. Measures delivered
-// publications/s, publish-to-deliver latency p50/p99 (stamp in the payload, one monotonic clock for
-// every process of the machine), CPU per instance (`process.cpuUsage()` of each instance) and Redis's
-// own CPU (INFO cpu). Every count and time is bounded.
+// here on a free port), clients on every instance, publishers on every instance (or, in the
+// external-publisher tables, in one process of their own). Measures delivered publications/s,
+// publish-to-deliver latency p50/p99 (stamp in the payload, one monotonic clock for every process
+// of the machine), CPU per instance (`process.cpuUsage()` of each instance), the broker's part of
+// that CPU (broker-profile.mjs) and Redis's own CPU (INFO cpu). Every count and time is bounded.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChildProcessPeer } from '../ipc.mjs';
@@ -19,6 +20,7 @@ export const SCALE_SERVERS = {
     clients: 'ws',
     label: 'nestjs-ws-routes, RedisBroker (one channel, no history)',
     env: { BENCH_BROKER_OPTIONS: JSON.stringify({ routing: 'single-channel' }) },
+    external: 'external-publisher.mjs',
   },
   // The default: a channel per topic, subscribed only where the topic has followers.
   'library-redis-interest': {
@@ -26,6 +28,15 @@ export const SCALE_SERVERS = {
     args: [],
     clients: 'ws',
     label: 'nestjs-ws-routes, RedisBroker (interest routing, no history)',
+    external: 'external-publisher.mjs',
+  },
+  // The same with the profiler off: what profiling costs an instance (see PROFILER_OFF).
+  'library-redis-interest-unprofiled': {
+    script: 'library.mjs',
+    args: [],
+    clients: 'ws',
+    label: 'nestjs-ws-routes, RedisBroker (interest routing, no history), profiler off',
+    env: { BENCH_PROFILE: '0' },
   },
   'socketio-streams': {
     script: 'socketio.mjs',
@@ -74,13 +85,20 @@ export function addLibraryVariant({ id, label, ws = {}, broker = {} }) {
     clients: 'ws',
     label,
     env: { BENCH_WS_OPTIONS: JSON.stringify(ws), BENCH_BROKER_OPTIONS: JSON.stringify(broker) },
+    external: 'external-publisher.mjs',
   };
   return id;
 }
 
+/** The row with the profiler off, and the row it is the same server as (report.mjs). */
+export const PROFILER_OFF = {
+  server: 'library-redis-interest-unprofiled',
+  profiled: 'library-redis-interest',
+};
+
 /**
  * The scale-out scenarios, one per topology and offered rate. `variants` maps a topology
- * (`everywhere`, `oneInstance`) to more server ids (library variants) to run in it.
+ * (`everywhere`, `oneInstance`, `external`) to more server ids (library variants) to run in it.
  */
 export function scaleScenarios(config, variants = {}) {
   const scenarios = [];
@@ -113,6 +131,7 @@ export function scaleScenarios(config, variants = {}) {
         servers: [
           'library-redis',
           'library-redis-interest',
+          ...(rate === highest ? [PROFILER_OFF.server] : []),
           ...(variants.oneInstance ?? []),
           'socketio-sharded',
         ],
@@ -122,6 +141,19 @@ export function scaleScenarios(config, variants = {}) {
           `Scale-out: ${o.instances} instances on one Redis, ${rate} publications/s offered, ` +
           `${o.topics} topics each followed on one instance only (${o.instances * o.clientsPerInstance} ` +
           `clients, ${o.topicsPerClient} topics each)`,
+      },
+      // The instances only take in and deliver: the publications come from another process.
+      {
+        id: `scale${o.instances}x${rate}ext`,
+        kind: 'scale',
+        topology: { ...o, followedOn: 'one', rate, highest: rate === highest, external: true },
+        servers: ['library-redis', 'library-redis-interest', ...(variants.external ?? [])],
+        baseline: 'library-redis',
+        baselineTitle: 'one channel',
+        title:
+          `Scale-out, external publisher: ${o.instances} instances on one Redis, ${rate} ` +
+          `publications/s offered by one process with a RedisBroker of the same routing, ` +
+          `${o.topics} topics each followed on one instance only`,
       },
     );
   }
@@ -185,9 +217,19 @@ export async function measureScale(scenario, serverId, config, prefix) {
     prefix: prefix(1),
     label: `${serverId} clients`,
   });
+  // Another service's process, on the clients' and Redis's core (the instances keep theirs).
+  const external = topology.external
+    ? new ChildProcessPeer(join(here, 'servers', server.external), [], {
+        prefix: prefix(1),
+        label: `${serverId} publisher`,
+        env: { ...process.env, REDIS_URL: redis.url, ...server.env },
+      })
+    : undefined;
+  const publishers = external ? [external] : instances;
   try {
     const ready = await Promise.all(instances.map((instance) => instance.ready()));
     await clients.ready();
+    await external?.ready();
     const follow = followers(topology);
     await clients.request('connect', {
       kind: server.clients,
@@ -195,27 +237,29 @@ export async function measureScale(scenario, serverId, config, prefix) {
     });
     const setupMs = Date.now() - startedAt;
     await sleep(config.settleMs); // subscriptions that travel to Redis (dynamic, sharded) settle
-    await publishEverywhere(instances, follow, topology, config, config.warmupMs, 'w');
+    await publishEverywhere(publishers, follow, topology, config, config.warmupMs, 'w');
     await sleep(config.settleMs);
-    const result = await measureWindow({ instances, clients, redis, follow, topology, config });
+    const window = { instances, publishers, clients, redis, follow, topology, config };
+    const result = await measureWindow(window);
     return { ...result, setupMs, measuredMs: Date.now() - startedAt - setupMs };
   } finally {
+    await external?.stop();
     await clients.stop();
     await Promise.all(instances.map((instance) => instance.stop()));
     await redis.stop();
   }
 }
 
-/** Every instance publishes `rate / N` per second, over all topics, each from its own start. */
-function publishEverywhere(instances, follow, topology, config, durationMs, mark) {
+/** Every publisher publishes `rate / N` per second, over all topics, each from its own start. */
+function publishEverywhere(publishers, follow, topology, config, durationMs, mark) {
   const { names } = follow;
   return Promise.all(
-    instances.map((instance, i) =>
-      instance.request('publish', {
-        rate: topology.rate / instances.length,
+    publishers.map((publisher, i) =>
+      publisher.request('publish', {
+        rate: topology.rate / publishers.length,
         durationMs,
         topics: names,
-        first: Math.floor((i * names.length) / instances.length),
+        first: Math.floor((i * names.length) / publishers.length),
         size: config.size,
         mark,
       }),
@@ -223,21 +267,32 @@ function publishEverywhere(instances, follow, topology, config, durationMs, mark
   );
 }
 
-async function measureWindow({ instances, clients, redis, follow, topology, config }) {
+const askAll = (peers, cmd) => Promise.all(peers.map((peer) => peer.request(cmd)));
+
+async function measureWindow({ instances, publishers, clients, redis, follow, topology, config }) {
   const armed = await clients.request('arm', { mark: 'm' });
-  const cpuStart = await Promise.all(instances.map((instance) => instance.request('cpu')));
-  const statsStart = await Promise.all(instances.map((instance) => instance.request('stats')));
+  await askAll(instances, 'profileStart');
+  const cpuStart = await askAll(instances, 'cpu');
+  const statsStart = await askAll(instances, 'stats');
   const redisStart = redis.cpuMicros();
-  const runs = await publishEverywhere(instances, follow, topology, config, config.durationMs, 'm');
+  const runs = await publishEverywhere(
+    publishers,
+    follow,
+    topology,
+    config,
+    config.durationMs,
+    'm',
+  );
   let expected = 0;
   for (const run of runs) run.perTopic.forEach((n, t) => (expected += n * follow.count[t]));
   const drainEnd = Date.now() + config.drainMs;
   while ((await clients.request('progress')).received < expected && Date.now() < drainEnd) {
     await sleep(50);
   }
-  const cpuEnd = await Promise.all(instances.map((instance) => instance.request('cpu')));
-  const statsEnd = await Promise.all(instances.map((instance) => instance.request('stats')));
+  const cpuEnd = await askAll(instances, 'cpu');
+  const statsEnd = await askAll(instances, 'stats');
   const redisMicros = redis.cpuMicros() - redisStart;
+  const profiles = await askAll(instances, 'profileStop');
   const got = await clients.request('collect');
   if (got.received === 0) throw new Error('no publication was delivered');
   const published = runs.reduce((sum, run) => sum + run.published, 0);
@@ -262,6 +317,24 @@ async function measureWindow({ instances, clients, redis, follow, topology, conf
     clientsCpuShare: (cpuMicros(got.cpu) - cpuMicros(armed.cpu)) / windowMicros,
     redisCpuUsPerPublication: redisMicros / published,
     ...brokerReceived(statsStart, statsEnd, published),
+    ...brokerCpu(profiles, instanceMicros, windowMicros, published),
+  };
+}
+
+/**
+ * The broker's CPU per instance: each instance's CPU over the window times the broker's share of
+ * its profile's busy samples (broker-profile.mjs); null with the profiler off.
+ */
+function brokerCpu(profiles, instanceMicros, windowMicros, published) {
+  if (profiles.some((profile) => profile === null)) {
+    return { brokerCpuShare: null, brokerCpuUsPerPublication: null, brokerShares: null };
+  }
+  const micros = profiles.map(({ brokerShare }, i) => brokerShare * instanceMicros[i]);
+  const mean = micros.reduce((a, b) => a + b, 0) / micros.length;
+  return {
+    brokerCpuShare: mean / windowMicros,
+    brokerCpuUsPerPublication: mean / published,
+    brokerShares: profiles,
   };
 }
 

@@ -54,4 +54,5 @@ servePublisher({
   publish: (topic, data) => registry.publish(topic, data),
   stats: () => registry.stats().broker,
   close: () => app.close(),
+  brokerCode: ['/dist/src/broker/'],
 });

@@ -1,7 +1,9 @@
-// What every scale-out bench instance answers over IPC: its CPU time, and a publisher that publishes
-// at a fixed rate, round-robin over the topics it is given, each payload stamped with the
-// monotonic time of its publish call (one clock for every process of the machine).
+// What every scale-out bench instance answers over IPC: its CPU time, its broker's share of it
+// (../broker-profile.mjs), and a publisher that publishes at a fixed rate, round-robin over the
+// topics it is given, each payload stamped with the monotonic time of its publish call (one clock
+// for every process of the machine).
 import { announceReady, answerRequests, monotonicNs } from '../../ipc.mjs';
+import { brokerProfiler } from '../broker-profile.mjs';
 
 /** `mark:<ns>;` then padding up to `size` bytes; the client finds the stamp by its mark. */
 export function stampedPayload(mark, size) {
@@ -35,12 +37,17 @@ function runPublisher(publish, { rate, durationMs, topics, first = 0, size, mark
 }
 
 /**
- * Serves the orchestrator: `cpu`, `publish` (see runPublisher), `stats` (what the server can say
- * about its broker, or null) and `exit`.
+ * Serves the orchestrator: `cpu`, `profileStart` and `profileStop` (the broker's share of the
+ * samples in between: `brokerCode` are the url fragments of the server's broker code, see
+ * broker-profile.mjs; BENCH_PROFILE=0 turns the profiler off), `publish` (see runPublisher),
+ * `stats` (what the server can say about its broker, or null) and `exit`.
  */
-export function servePublisher({ port, publish, stats, close }) {
+export function servePublisher({ port, publish, stats, close, brokerCode = [] }) {
+  const profiler = brokerProfiler(brokerCode, process.env.BENCH_PROFILE !== '0');
   answerRequests({
     cpu: () => process.cpuUsage(),
+    profileStart: () => profiler.start(),
+    profileStop: () => profiler.stop(),
     publish: (request) => runPublisher(publish, request),
     stats: () => stats?.() ?? null,
     exit: async () => {

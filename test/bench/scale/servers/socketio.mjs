@@ -53,4 +53,13 @@ servePublisher({
     await io.close();
     for (const redis of clients) redis.disconnect();
   },
+  // The adapters, their codecs, and socket.io-adapter's cluster part (what goes through Redis);
+  // its in-memory part (the local rooms' fan-out) is the delivery.
+  brokerCode: [
+    '/node_modules/@socket.io/redis-adapter/',
+    '/node_modules/@socket.io/redis-streams-adapter/',
+    '/node_modules/notepack.io/',
+    '/node_modules/@msgpack/msgpack/',
+    '/node_modules/socket.io-adapter/dist/cluster-adapter.js',
+  ],
 });
