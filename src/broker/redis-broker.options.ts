@@ -5,16 +5,17 @@ interface UncheckedOptions {
   routing?: unknown;
   cluster?: unknown;
   connectTimeoutMs?: unknown;
+  readTimeoutMs?: unknown;
 }
 
 /**
  * Refuses, at construction, the `RedisBroker` options it could only misread later: a `routing`
  * other than the two (a typo would silently mean another design), a `cluster` that lists no node
- * as `{ host, port }`, a `connectTimeoutMs` that is not a time, and single-channel routing on a
+ * as `{ host, port }`, a `connectTimeoutMs` or `readTimeoutMs` that is not a time, and single-channel routing on a
  * cluster.
  */
 export function checkRedisBrokerOptions(options: UncheckedOptions): void {
-  const { routing, cluster, connectTimeoutMs } = options;
+  const { routing, cluster } = options;
   if (routing !== undefined && routing !== 'interest' && routing !== 'single-channel')
     throw new TypeError(
       invalidRedisBrokerOptionMessage(
@@ -31,21 +32,13 @@ export function checkRedisBrokerOptions(options: UncheckedOptions): void {
         "a non-empty array of { host: 'h', port: 6379 }",
       ),
     );
-  if (
-    connectTimeoutMs !== undefined &&
-    !(
-      typeof connectTimeoutMs === 'number' &&
-      connectTimeoutMs >= 0 &&
-      connectTimeoutMs <= 2 ** 31 - 1
-    )
-  )
-    throw new TypeError(
-      invalidRedisBrokerOptionMessage(
-        'connectTimeoutMs',
-        connectTimeoutMs,
-        'milliseconds from 0 to 2147483647',
-      ),
-    );
+  for (const name of ['connectTimeoutMs', 'readTimeoutMs'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 2 ** 31 - 1))
+      throw new TypeError(
+        invalidRedisBrokerOptionMessage(name, value, 'milliseconds from 0 to 2147483647'),
+      );
+  }
   if (cluster !== undefined && routing === 'single-channel')
     throw new Error(redisClusterRoutingMessage);
 }

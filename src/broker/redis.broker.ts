@@ -75,7 +75,7 @@ export interface RedisBrokerOptions {
    * for Redis, in ms. A Redis that is connected but does not answer (paused, overloaded) would
    * otherwise hold the resume for as long as it lasts; past this, the resume resolves
    * `recovered: false`, reason `'unavailable'`, and the connection gets the live publications.
-   * Default 5000 ms.
+   * Default 5000 ms; a value that is not a number from 0 to 2147483647 throws a `TypeError`.
    */
   readTimeoutMs?: number;
 }

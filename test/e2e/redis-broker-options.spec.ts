@@ -24,6 +24,7 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
       "a non-empty array of { host: 'h', port: 6379 }",
     ],
     ['connectTimeoutMs', [-1, Number.NaN, '5000', 2 ** 31], 'milliseconds from 0 to 2147483647'],
+    ['readTimeoutMs', [-1, Number.NaN, '5000', 2 ** 31], 'milliseconds from 0 to 2147483647'],
   ];
   it.each(refused)(
     'refuses a %s it cannot use, with a TypeError that says what it expects',
@@ -40,7 +41,7 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
     for (const options of [
       {},
       { routing: 'interest' },
-      { routing: 'single-channel', connectTimeoutMs: 0 },
+      { routing: 'single-channel', connectTimeoutMs: 0, readTimeoutMs: 1000 },
       { cluster: [{ host: '127.0.0.1', port: 7000 }], routing: 'interest', connectTimeoutMs: 2000 },
     ])
       expect(construct(options)).toBeInstanceOf(RedisBroker);
