@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { newEpoch } from '../history/memory-streams.js';
 import type { StreamRead } from '../interfaces/stream-position.interface.js';
-import type { RedisClusterNode } from '../redis/ioredis.client.js';
+import { TickWriteBatch, type RedisClusterNode } from '../redis/ioredis.client.js';
 import {
   decodeBrokerMessage,
   decodeSequencedMessage,
@@ -19,7 +19,6 @@ import {
 } from './broker.messages.js';
 import { checkRedisBrokerOptions } from './redis-broker.options.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys, topicKeyBase } from './redis-streams.lua.js';
-import { TickWriteBatch } from './redis-write-batch.js';
 import {
   createClient,
   PLAIN,
