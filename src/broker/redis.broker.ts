@@ -278,7 +278,8 @@ export class RedisBroker implements WebSocketBroker {
   stats(): BrokerStats {
     return {
       name: 'redis',
-      connected: this.subscribed && this.publisher?.status === 'ready',
+      // A Redis Cluster client stays `ready` while one of its shards is down: the outage says it.
+      connected: this.subscribed && this.publisher?.status === 'ready' && this.outage === undefined,
       published: this.published,
       received: this.received,
       undelivered: this.undelivered,

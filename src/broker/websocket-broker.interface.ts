@@ -35,7 +35,10 @@ export type BrokerMessage =
 export interface BrokerStats {
   /** The broker's name, e.g. `'in-process'` or `'redis'`. */
   name: string;
-  /** Whether messages currently reach the other instances. */
+  /**
+   * Whether messages currently reach the other instances (`RedisBroker`: connected, and no
+   * failure in the last 3 s, e.g. while a Redis Cluster shard is down).
+   */
   connected: boolean;
   /** Messages handed to the transport for the other instances. */
   published: number;

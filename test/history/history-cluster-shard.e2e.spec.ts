@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PUBLISH_SCRIPT, streamKeys } from '../../src/broker/redis-streams.lua.js';
-import { encodeBrokerMessage } from '../../src/index.js';
+import { encodeBrokerMessage, RedisBroker } from '../../src/index.js';
 import { until } from '../support/app.js';
 import { redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 import { RedisCluster } from '../support/redis-cluster.js';
@@ -85,6 +85,32 @@ describe.skipIf(skipWithoutRedisServer)(
       expect(client.lost).toEqual([]);
       client.drop();
       publisher.close();
+    }, 60_000);
+
+    it('stats().connected is false while a shard is down, true again once nothing failed for 3 s', async () => {
+      const own = await RedisCluster.start(3);
+      const broker = new RedisBroker({ cluster: own.addresses, connectTimeoutMs: 5000 });
+      try {
+        await broker.start(() => {});
+        expect(broker.stats().connected).toBe(true);
+        const topic = await topicOnNode(own, 1);
+        await own.nodes[1]!.kill();
+        // The client stays `ready`; publications to the shard's topics fail.
+        await until(
+          () => {
+            broker.publish({ kind: 'publish', topic, data: 'while down' });
+            return !broker.stats().connected;
+          },
+          10_000,
+          'connected false while the shard is down',
+        );
+        await own.nodes[1]!.restart();
+        await own.waitUntilOk();
+        await until(() => broker.stats().connected, 15_000, 'connected again');
+      } finally {
+        await broker.stop();
+        await own.stop();
+      }
     }, 60_000);
   },
 );
