@@ -78,6 +78,23 @@ const METRICS = {
     { key: 'deliveredShare', title: 'delivered', percent: true },
     { key: 'clientsCpuShare', title: 'clients CPU', percent: true },
   ],
+  brokerOnly: [
+    { key: 'brokerCpuShare', title: 'broker CPU per instance', ratio: true, percent: true },
+    {
+      key: 'brokerCpuUsPerPublication',
+      title: 'broker CPU µs per instance per publication',
+      ratio: true,
+      digits: 2,
+    },
+    { key: 'idleCpuShare', title: 'idle CPU per instance (taken off)', percent: true },
+    {
+      key: 'receivedPerPublication',
+      title: 'messages in per instance per publication',
+      digits: 2,
+    },
+    { key: 'redisCpuUsPerPublication', title: 'Redis CPU µs/publication', digits: 1 },
+    { key: 'deliveredShare', title: 'delivered', percent: true },
+  ],
   presence: [
     { key: 'joinUsPerOp', title: 'join µs/op', digits: 1 },
     { key: 'joinCpuUsPerOp', title: 'join CPU µs/op', digits: 1 },
@@ -243,6 +260,14 @@ function checkTargets(summary, scenarios, profilerOff) {
     );
   }
   checkScaleTargets(summary, scenarios, add, profilerOff);
+  for (const scenario of scenarios.filter(({ kind }) => kind === 'brokerOnly')) {
+    const row = summary[scenario.id]?.find(({ server }) => server === 'broker-interest');
+    add(
+      `${scenario.title}: interest routing's broker CPU per instance <= 1/3 of one channel's`,
+      row?.metrics.brokerCpuUsPerPublication.ratio,
+      (v) => v <= 1 / 3,
+    );
+  }
   return targets;
 }
 

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale,history,presence] [--no-build]
+// `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale,brokerOnly,history,presence] [--no-build]
 //   [--no-pin] [--profile] [--out DIR] [--history JSON] [--variant JSON ...]`
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
@@ -24,6 +24,11 @@ import {
   SCALE_SERVERS,
   scaleScenarios,
 } from './scale/scale.mjs';
+import {
+  BROKER_ONLY_SERVERS,
+  brokerOnlyScenarios,
+  measureBrokerOnly,
+} from './scale/broker-only.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -189,6 +194,7 @@ const SCENARIOS = [
     title: `Fan-out: one 32 B text message to ${config.fanOut.connections} connections`,
   },
   ...scaleScenarios(config.scale, libraryVariants()),
+  ...brokerOnlyScenarios(config.scale),
   {
     id: 'presence',
     kind: 'presence',
@@ -248,6 +254,8 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 /** One server against one load generator, fresh processes, one scenario: its metrics. */
 async function measure(scenario, serverId) {
   if (scenario.kind === 'scale') return measureScale(scenario, serverId, config.scale, prefix);
+  if (scenario.kind === 'brokerOnly')
+    return measureBrokerOnly(scenario, serverId, config.scale, prefix);
   const server = startServer(serverId, scenario.id);
   if (scenario.kind === 'presence') {
     // Measured inside the server process: no load generator.
@@ -428,7 +436,10 @@ async function main() {
     mode: flags.quick ? 'quick' : 'full',
     config,
     servers: Object.fromEntries(
-      Object.entries({ ...SERVERS, ...SCALE_SERVERS }).map(([id, s]) => [id, s.label]),
+      Object.entries({ ...SERVERS, ...SCALE_SERVERS, ...BROKER_ONLY_SERVERS }).map(([id, s]) => [
+        id,
+        s.label,
+      ]),
     ),
     scenarios: scenarios.map(scenarioInReport),
     samples,

@@ -57,6 +57,10 @@ export const SCALE_FULL = {
   settleMs: 500,
   warmupMs: 1000,
   durationMs: 5000,
+  // the broker-only tables (broker-only.mjs): a broker alone spends little, so a longer window
+  brokerOnlyMs: 10_000,
+  // what an idle broker spends is measured over this long before each broker-only window
+  idleMs: 2000,
   drainMs: 10_000,
   size: 64,
   everywhere: { instances: 3, clientsPerInstance: 20, topics: 50, topicsPerClient: 5 },
@@ -67,6 +71,7 @@ export const SCALE_QUICK = {
   settleMs: 200,
   warmupMs: 200,
   durationMs: 600,
+  idleMs: 200,
   drainMs: 5000,
   size: 64,
   everywhere: { instances: 3, clientsPerInstance: 10, topics: 50, topicsPerClient: 5 },
@@ -143,18 +148,25 @@ export function scaleScenarios(config, variants = {}) {
           `clients, ${o.topicsPerClient} topics each)`,
       },
       // The instances only take in and deliver: the publications come from another process.
-      {
-        id: `scale${o.instances}x${rate}ext`,
+      ...[false, ...(rate === highest ? [true] : [])].map((paced) => ({
+        id: `scale${o.instances}x${rate}ext${paced ? 'paced' : ''}`,
         kind: 'scale',
-        topology: { ...o, followedOn: 'one', rate, highest: rate === highest, external: true },
+        topology: {
+          ...o,
+          followedOn: 'one',
+          rate,
+          highest: rate === highest,
+          external: true,
+          paced,
+        },
         servers: ['library-redis', 'library-redis-interest', ...(variants.external ?? [])],
         baseline: 'library-redis',
         baselineTitle: 'one channel',
         title:
-          `Scale-out, external publisher: ${o.instances} instances on one Redis, ${rate} ` +
-          `publications/s offered by one process with a RedisBroker of the same routing, ` +
-          `${o.topics} topics each followed on one instance only`,
-      },
+          `Scale-out, external publisher${paced ? ', paced (each publication a write of its own)' : ''}: ` +
+          `${o.instances} instances on one Redis, ${rate} publications/s offered by one process ` +
+          `with a RedisBroker of the same routing, ${o.topics} topics each followed on one instance only`,
+      })),
     );
   }
   return scenarios;
@@ -192,7 +204,7 @@ export function followers({ instances, clientsPerInstance, topics, topicsPerClie
   return { names, count, perInstance };
 }
 
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const cpuMicros = (usage) => usage.user + usage.system;
 
 /**
@@ -250,8 +262,11 @@ export async function measureScale(scenario, serverId, config, prefix) {
   }
 }
 
-/** Every publisher publishes `rate / N` per second, over all topics, each from its own start. */
-function publishEverywhere(publishers, follow, topology, config, durationMs, mark) {
+/**
+ * Every publisher publishes `rate / N` per second, over all topics, each from its own start: in
+ * 5 ms ticks, or (`topology.paced`) one by one at even intervals (publisher.mjs).
+ */
+export function publishEverywhere(publishers, follow, topology, config, durationMs, mark) {
   const { names } = follow;
   return Promise.all(
     publishers.map((publisher, i) =>
@@ -262,6 +277,7 @@ function publishEverywhere(publishers, follow, topology, config, durationMs, mar
         first: Math.floor((i * names.length) / publishers.length),
         size: config.size,
         mark,
+        paced: topology.paced === true,
       }),
     ),
   );
