@@ -1,5 +1,5 @@
 import { PATH_METADATA } from '@nestjs/common/constants.js';
-import type { IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
 import type { HttpPlatform } from './http-platform.interface.js';
@@ -100,7 +100,14 @@ export const expressPlatform: HttpPlatform = {
     return typeof path === 'string' ? path : undefined;
   },
   params: (request) => (request as ExpressRequestLike).params ?? {},
-  responseHeaders: (_response, raw) => raw.getHeaders(),
+  commit(_response, raw, upgrade) {
+    // Hooks on `writeHead` (express-session's Set-Cookie, `on-headers`) add their headers as for
+    // any answer; nothing is written (Node sends the header block with the first write, and the
+    // socket goes to `ws` before any). Unhooked, Node's own `writeHead` would only build a header
+    // block nobody sends.
+    if (raw.writeHead !== ServerResponse.prototype.writeHead) raw.writeHead(101);
+    upgrade(raw.getHeaders());
+  },
   hijack() {},
   // Express links the request to its response (`req.res`, `req.next`): an open connection keeps
   // the request (`handler.request`), not the response of its handshake.

@@ -1,4 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import type { HttpPlatform } from './http-platform.interface.js';
 
@@ -15,6 +15,18 @@ export const WEBSOCKET_CONSTRAINT = { webSocketUpgrade: 'yes' } as const;
 interface FastifyInstanceLike {
   addConstraintStrategy(strategy: unknown): void;
   hasConstraintStrategy?(name: string): boolean;
+}
+
+interface FastifyReplyLike {
+  code(statusCode: number): FastifyReplyLike;
+  send(): FastifyReplyLike;
+  getHeaders(): OutgoingHttpHeaders;
+}
+
+/** Node's response, seen for its own (temporary) `writeHead`/`end` over its prototype's. */
+interface OwnMethods {
+  writeHead?: unknown;
+  end?: unknown;
 }
 
 interface FastifyRequestLike {
@@ -56,8 +68,24 @@ export const fastifyPlatform: HttpPlatform = {
   hostname: (request) => (request as FastifyRequestLike).hostname,
   routePath: (request) => (request as FastifyRequestLike).routeOptions?.url,
   params: (request) => (request as FastifyRequestLike).params ?? {},
-  // Fastify keeps `reply.header()`s on the reply until it sends; `onSend` hooks never run for a 101.
-  responseHeaders: (reply) => (reply as { getHeaders(): OutgoingHttpHeaders }).getHeaders(),
+  commit(reply, raw, upgrade) {
+    const fastifyReply = reply as FastifyReplyLike;
+    const response = raw as unknown as OwnMethods;
+    // The 101 is sent as any reply: the `onSend` hooks run (`@fastify/cookie` writes the cookies of
+    // `reply.setCookie()` there), then Fastify writes the head, where a 101 goes to `ws` instead
+    // of the socket; any other answer (an `onSend` hook failed) is written as usual.
+    response.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+      delete response.writeHead;
+      if (statusCode !== 101) {
+        return Reflect.apply(this.writeHead, this, [statusCode, ...rest]) as ServerResponse;
+      }
+      // Fastify ends the reply next: nothing of it is written.
+      response.end = () => this;
+      upgrade(fastifyReply.getHeaders());
+      return this;
+    };
+    fastifyReply.code(101).send();
+  },
   hijack: (reply) => (reply as { hijack(): void }).hijack(),
   admit() {},
   release() {},

@@ -15,8 +15,19 @@ export interface HttpPlatform {
   routePath(request: unknown): string | undefined;
   /** The route parameters, as the platform decoded them. */
   params(request: unknown): Record<string, string>;
-  /** The headers set so far on the platform's response (`raw`: Node's response under it). */
-  responseHeaders(response: unknown, raw: ServerResponse): OutgoingHttpHeaders;
+  /**
+   * Answers a handshake the app let through as the platform answers any request, without writing
+   * it (`raw`: Node's response under the platform's, still on the socket): what runs on the way
+   * out runs (Express's `writeHead` hooks, Fastify's `onSend` hooks), then `upgrade` gets the
+   * headers set by then, for the 101. If the platform answers something else instead (an `onSend`
+   * hook failed), that answer is written on the socket as usual and `upgrade` is not called.
+   * `upgrade` may be called later (async hooks).
+   */
+  commit(
+    response: unknown,
+    raw: ServerResponse,
+    upgrade: (headers: OutgoingHttpHeaders) => void,
+  ): void;
   /** Tells the platform the socket was taken over (the upgrade): it must not answer. */
   hijack(response: unknown): void;
   /** Runs on a handshake's request before the app sees it (e.g. declares the fields it will set). */

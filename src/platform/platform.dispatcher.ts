@@ -1,5 +1,11 @@
 import { HttpException, Logger } from '@nestjs/common';
-import { ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import {
+  ServerResponse,
+  STATUS_CODES,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
@@ -126,21 +132,32 @@ export class PlatformDispatcher {
         : protocol;
     if (rejection) throw this.toException(handshake, rejection);
     raw[kProtocol] = protocol;
+    platform.commit(response, handshake.response, (headers) =>
+      this.open(handshake, route, request, response, headers),
+    );
+  }
+
+  /** The platform answered 101 (its hooks may have taken a while): `ws` takes the socket. */
+  private open(
+    handshake: PlatformHandshake,
+    route: Route,
+    request: unknown,
+    response: unknown,
+    headers: OutgoingHttpHeaders,
+  ): void {
+    const { platform } = this;
+    // Meanwhile the client may have left, or a timeout or shutdown answered it.
+    if (handshake.settled) {
+      platform.hijack(response);
+      return;
+    }
+    const { request: raw, socket, head } = handshake;
     raw[kPendingHandshake] = undefined;
     this.settle(handshake);
-    handshake.response.detachSocket(handshake.socket as Socket);
-    // Hooks on `writeHead` (express-session's Set-Cookie, `on-headers`) add their headers as for
-    // any answer; with the socket detached nothing is written: `ws` writes the 101. Unhooked, Node's
-    // own `writeHead` would only build a header block nobody sends.
-    if (handshake.response.writeHead !== ServerResponse.prototype.writeHead) {
-      handshake.response.writeHead(101);
-    }
-    raw[kUpgradeHeaders] = upgradeHeaderLines(
-      platform.responseHeaders(response, handshake.response),
-    );
+    handshake.response.detachSocket(socket as Socket);
+    raw[kUpgradeHeaders] = upgradeHeaderLines(headers);
     platform.hijack(response);
     platform.release(raw);
-    const { socket, head } = handshake;
     this.steps.complete(route, raw, socket, head, platform.params(request), request);
   }
 

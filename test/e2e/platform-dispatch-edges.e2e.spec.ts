@@ -5,8 +5,8 @@ import fastifyCookie from '@fastify/cookie';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
-import { ADAPTERS, nextMessage, startApp, type AdapterName } from '../support/app.js';
+import { EchoHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
+import { ADAPTERS, connect, nextMessage, startApp, type AdapterName } from '../support/app.js';
 import { openRaw, refused } from '../support/handshake.js';
 import { handshakeRequest } from '../support/raw-http.js';
 
@@ -212,8 +212,117 @@ describe('the platform dispatch at its edges (fastify only)', () => {
     await app?.close();
   });
 
-  // @fastify/cookie's reply.setCookie() writes in an onSend hook, which never runs for a 101: the
-  // README says so and gives this form, which does travel.
+  // @fastify/cookie's reply.setCookie() writes in an onSend hook: the 101 runs them as any reply.
+  it("a cookie set with @fastify/cookie's reply.setCookie() on success travels on the 101, and the echo works", async () => {
+    let onSendRuns = 0;
+    const started = await startApp(
+      { imports: [ProbeModule] },
+      (nest) => {
+        const fastify = nest.getHttpAdapter().getInstance();
+        void (nest as NestFastifyApplication).register(fastifyCookie);
+        fastify.addHook('preHandler', async (_request: unknown, reply: any) => {
+          reply.setCookie('seen', '1', { path: '/', httpOnly: true });
+        });
+        fastify.addHook('onSend', async () => {
+          onSendRuns++;
+        });
+      },
+      'fastify',
+    );
+    app = started.app;
+    const { response, socket } = await openRaw(started.port, handshakeRequest('/both/echo'));
+    socket.destroy();
+    expect(response.status).toBe(101);
+    expect(response.headers['set-cookie']).toBe('seen=1; Path=/; HttpOnly; SameSite=Lax');
+    expect(response.headers['content-length']).toBeUndefined();
+    expect(onSendRuns).toBe(1);
+    // and the connection is a working WebSocket
+    const client = await connect(started.url('/both/echo'));
+    client.send('ping');
+    expect(String(await nextMessage(client))).toBe('ping');
+    client.close();
+  });
+
+  it('an onSend hook that fails on a handshake answers its error (never a 101) and the app goes on', async () => {
+    const started = await startApp(
+      { imports: [ProbeModule] },
+      (nest) => {
+        const fastify = nest.getHttpAdapter().getInstance();
+        fastify.addHook('onSend', async (request: any) => {
+          if (request.headers['x-fail'] === 'yes' && request.raw.headers.upgrade) {
+            throw new Error('onSend failed');
+          }
+        });
+      },
+      'fastify',
+    );
+    app = started.app;
+    const refusal = await refused(started.url('/both/echo'), undefined, {
+      headers: { 'x-fail': 'yes' },
+    });
+    expect(refusal.status).toBe(500);
+    const client = await connect(started.url('/both/echo'));
+    client.send('still here');
+    expect(String(await nextMessage(client))).toBe('still here');
+    client.close();
+  });
+
+  it('a client that leaves while a slow onSend hook runs costs nothing: no upgrade, app.close() is prompt', async () => {
+    let release: () => void = () => undefined;
+    const hookStarted = new Promise<void>((started) => {
+      release = started;
+    });
+    const opened: unknown[] = [];
+    const started = await startApp(
+      { imports: [ProbeModule] },
+      (nest) => {
+        const fastify = nest.getHttpAdapter().getInstance();
+        fastify.addHook('onSend', async () => {
+          release();
+          await new Promise((resume) => setTimeout(resume, 300));
+        });
+      },
+      'fastify',
+    );
+    app = started.app;
+    const registry = app.get(WebSocketRegistry);
+    registry.connections$.subscribe((handler) => opened.push(handler));
+    const { socket } = await new Promise<{ socket: ReturnType<typeof netConnect> }>((resolve) => {
+      const socket = netConnect(started.port, '127.0.0.1', () => {
+        socket.write(handshakeRequest('/both/echo'));
+        resolve({ socket });
+      });
+      socket.on('error', () => undefined);
+    });
+    await hookStarted;
+    socket.destroy();
+    await new Promise((resume) => setTimeout(resume, 500));
+    expect(opened).toEqual([]);
+    expect(registry.stats().connections).toBe(0);
+    const closing = Date.now();
+    await app.close();
+    app = undefined;
+    expect(Date.now() - closing).toBeLessThan(2000);
+  });
+
+  it('handshakeTimeoutMs bounds a slow onSend hook: 503, never a 101', async () => {
+    const started = await startApp(
+      { imports: [ProbeModule] },
+      (nest) => {
+        nest
+          .getHttpAdapter()
+          .getInstance()
+          .addHook('onSend', () => new Promise((resume) => setTimeout(resume, 1500)));
+      },
+      'fastify',
+    );
+    app = started.app;
+    const refusal = await refused(started.url('/both/echo'));
+    expect(refusal.status).toBe(503);
+    expect(refusal.headers['retry-after']).toBe('1');
+  });
+
+  // The same cookie, serialized by hand and set as a header, travels too.
   it('a cookie serialized with @fastify/cookie and set with reply.header() on success travels on the 101', async () => {
     const started = await startApp(
       { imports: [ProbeModule] },
