@@ -6,13 +6,14 @@ interface UncheckedOptions {
   cluster?: unknown;
   connectTimeoutMs?: unknown;
   readTimeoutMs?: unknown;
+  historyMetaTtlMs?: unknown;
 }
 
 /**
  * Refuses, at construction, the `RedisBroker` options it could only misread later: a `routing`
  * other than the two (a typo would silently mean another design), a `cluster` that lists no node
- * as `{ host, port }`, a `connectTimeoutMs` or `readTimeoutMs` that is not a time, and single-channel routing on a
- * cluster.
+ * as `{ host, port }`, a `connectTimeoutMs`, `readTimeoutMs` or `historyMetaTtlMs` that is not a time,
+ * and single-channel routing on a cluster.
  */
 export function checkRedisBrokerOptions(options: UncheckedOptions): void {
   const { routing, cluster } = options;
@@ -39,6 +40,15 @@ export function checkRedisBrokerOptions(options: UncheckedOptions): void {
         invalidRedisBrokerOptionMessage(name, value, 'milliseconds from 0 to 2147483647'),
       );
   }
+  const { historyMetaTtlMs: metaTtl } = options;
+  if (metaTtl !== undefined && !(Number.isSafeInteger(metaTtl) && (metaTtl as number) >= 1))
+    throw new TypeError(
+      invalidRedisBrokerOptionMessage(
+        'historyMetaTtlMs',
+        metaTtl,
+        'an integer of milliseconds >= 1',
+      ),
+    );
   if (cluster !== undefined && routing === 'single-channel')
     throw new Error(redisClusterRoutingMessage);
 }

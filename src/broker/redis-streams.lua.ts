@@ -6,10 +6,11 @@
 
 /**
  * Appends a publication and publishes it, atomically, so history and live delivery never
- * disagree. KEYS: stream, meta. ARGV: encoded message, MAXLEN, ttl (ms), channel, epoch to use if
- * the topic has none, `publish` or `spublish` (Redis Cluster: the topic's channel carries the same
- * hash tag as its keys, so the script stays on one slot). Publishes
- * `S<epoch>:<offset>:<message>`; returns the offset.
+ * disagree. KEYS: stream, meta. ARGV: encoded message, MAXLEN, the stream's ttl (ms), channel,
+ * epoch to use if the topic has none, `publish` or `spublish` (Redis Cluster: the topic's channel
+ * carries the same hash tag as its keys, so the script stays on one slot), the meta's ttl (ms; as
+ * Centrifugo's `history_meta_ttl`, longer than the stream's, so a quiet topic keeps its epoch).
+ * Publishes `S<epoch>:<offset>:<message>`; returns the offset.
  */
 export const PUBLISH_SCRIPT = `
 local epoch = redis.call('hget', KEYS[2], 'e')
@@ -20,15 +21,15 @@ end
 local offset = redis.call('hincrby', KEYS[2], 's', 1)
 redis.call('xadd', KEYS[1], 'MAXLEN', ARGV[2], offset .. '-0', 'd', ARGV[1])
 redis.call('pexpire', KEYS[1], ARGV[3])
-redis.call('pexpire', KEYS[2], ARGV[3])
+redis.call('pexpire', KEYS[2], ARGV[7])
 redis.call(ARGV[6], ARGV[4], 'S' .. epoch .. ':' .. offset .. ':' .. ARGV[1])
 return offset
 `;
 
 /**
- * Reads a topic's stream. KEYS: stream, meta. ARGV: first offset to read, how many (0: none),
- * ttl (ms), epoch to set if the topic has none (so a position given now stays valid). Returns
- * `{ epoch, top, entries }`.
+ * Reads a topic's stream. KEYS: stream, meta. ARGV: first offset to read, how many (0: none), the
+ * meta's ttl (ms), epoch to set if the topic has none (so a position given now stays valid).
+ * Returns `{ epoch, top, entries }`.
  */
 export const READ_SCRIPT = `
 local epoch = redis.call('hget', KEYS[2], 'e')

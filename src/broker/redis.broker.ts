@@ -77,7 +77,20 @@ export interface RedisBrokerOptions {
    * Default 5000 ms; a value that is not a number from 0 to 2147483647 throws a `TypeError`.
    */
   readTimeoutMs?: number;
+  /**
+   * How long a topic's position (its epoch and top offset, the meta key) is kept after its last
+   * publication, in ms; its publications are kept for the topic's `ttlMs` only. A topic quiet for
+   * longer than its `ttlMs` then goes on in the same epoch: its subscribers lose nothing (the next
+   * publication is the next offset), and a resume from before the gap gets `'too-old'`, not
+   * `'epoch'`. A topic that is read but was never published (a subscription) gets its meta for
+   * this long too. Default 2592000000 (30 days, Centrifugo's `history_meta_ttl`); a value that is
+   * not an integer from 1 to 2^53 - 1 throws a `TypeError`.
+   */
+  historyMetaTtlMs?: number;
 }
+
+/** `historyMetaTtlMs`'s default: 30 days, as Centrifugo's `history_meta_ttl`. */
+const DEFAULT_HISTORY_META_TTL_MS = 30 * 24 * 3600 * 1000;
 
 /** The two scripts, as `defineCommand` adds them to a client (Buffer replies: data stays bytes). */
 interface StreamCommands {
@@ -260,7 +273,7 @@ export class RedisBroker implements WebSocketBroker {
       throw new Error('Redis is not connected');
     const keys = streamKeys(this.channel, topic);
     const [epoch, top, entries] = await answerWithin(
-      client.wsStreamReadBuffer(...keys, since + 1, limit, limits.ttlMs, newEpoch()),
+      client.wsStreamReadBuffer(...keys, since + 1, limit, this.metaTtlMs(limits), newEpoch()),
       this.options.readTimeoutMs ?? 5000,
     );
     const publications = [];
@@ -360,8 +373,14 @@ export class RedisBroker implements WebSocketBroker {
         this.topicChannel(message.topic),
         newEpoch(),
         this.mode.publish,
+        this.metaTtlMs(limits),
       )
       .then(this.onPublished, this.onUndelivered);
+  }
+
+  /** The meta key's time to live: never shorter than the topic's history. */
+  private metaTtlMs(limits: StreamLimits): number {
+    return Math.max(limits.ttlMs, this.options.historyMetaTtlMs ?? DEFAULT_HISTORY_META_TTL_MS);
   }
 
   private countUndelivered(): void {

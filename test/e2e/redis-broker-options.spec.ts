@@ -25,6 +25,11 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
     ],
     ['connectTimeoutMs', [-1, Number.NaN, '5000', 2 ** 31], 'milliseconds from 0 to 2147483647'],
     ['readTimeoutMs', [-1, Number.NaN, '5000', 2 ** 31], 'milliseconds from 0 to 2147483647'],
+    [
+      'historyMetaTtlMs',
+      [0, -1, 1.5, Number.NaN, '60000', 2 ** 53],
+      'an integer of milliseconds >= 1',
+    ],
   ];
   it.each(refused)(
     'refuses a %s it cannot use, with a TypeError that says what it expects',
@@ -42,6 +47,8 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
       {},
       { routing: 'interest' },
       { routing: 'single-channel', connectTimeoutMs: 0, readTimeoutMs: 1000 },
+      { historyMetaTtlMs: 1 },
+      { historyMetaTtlMs: 365 * 24 * 3600 * 1000 },
       { cluster: [{ host: '127.0.0.1', port: 7000 }], routing: 'interest', connectTimeoutMs: 2000 },
     ])
       expect(construct(options)).toBeInstanceOf(RedisBroker);

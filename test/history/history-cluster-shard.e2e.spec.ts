@@ -70,6 +70,7 @@ describe.skipIf(skipWithoutRedisServer)(
         `nobody:{${topic}}`,
         'unused',
         'spublish',
+        600_000,
       );
       shard.disconnect();
 
