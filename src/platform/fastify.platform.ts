@@ -71,15 +71,21 @@ export const fastifyPlatform: HttpPlatform = {
   commit(reply, raw, upgrade) {
     const fastifyReply = reply as FastifyReplyLike;
     const response = raw as unknown as OwnMethods;
+    // A middleware's own `writeHead` (express-session's Set-Cookie through middie, `on-headers`)
+    // stays under ours and runs as for any answer.
+    const hooked = Object.hasOwn(response, 'writeHead') ? response.writeHead : undefined;
     // The 101 is sent as any reply: the `onSend` hooks run (`@fastify/cookie` writes the cookies of
     // `reply.setCookie()` there), then Fastify writes the head, where a 101 goes to `ws` instead
     // of the socket; any other answer (an `onSend` hook failed) is written as usual.
     response.writeHead = function (this: ServerResponse, statusCode: number, ...rest: unknown[]) {
-      delete response.writeHead;
+      if (hooked === undefined) delete response.writeHead;
+      else response.writeHead = hooked;
       if (statusCode !== 101) {
         return Reflect.apply(this.writeHead, this, [statusCode, ...rest]) as ServerResponse;
       }
-      // Fastify ends the reply next: nothing of it is written.
+      // A hook that throws makes the answer an error, written as usual: `end` is still Node's.
+      if (hooked !== undefined) this.writeHead(101);
+      // Fastify ends the reply next: nothing of it is written (the socket goes to `ws` first).
       response.end = () => this;
       upgrade(fastifyReply.getHeaders());
       return this;

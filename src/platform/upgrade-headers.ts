@@ -7,7 +7,9 @@ const RESERVED = new Set([
   'upgrade',
   'content-length',
   'content-type',
+  'content-encoding',
   'transfer-encoding',
+  'trailer',
   'keep-alive',
 ]);
 
