@@ -3,10 +3,12 @@ import type {
   ResolvedTopicHistory,
   TopicHistoryOptions,
 } from '../interfaces/topic-history-options.interface.js';
-import { invalidHistoryOptionMessage } from './history.messages.js';
+import { invalidHistoryOptionMessage, invalidPositionCheckMessage } from './history.messages.js';
 
 const DEFAULT_SIZE = 100;
 const DEFAULT_TTL_MS = 300_000;
+/** Centrifugo's `client_channel_position_check_delay`. */
+const DEFAULT_POSITION_CHECK_MS = 40_000;
 
 /** Which history (if any) each topic keeps, from `WsModule.forRoot({ history })`. */
 export class TopicHistoryConfig {
@@ -15,6 +17,8 @@ export class TopicHistoryConfig {
   private readonly fallback: ResolvedTopicHistory | undefined;
   /** Whether any topic keeps history: without, publish takes no extra step. */
   readonly enabled: boolean;
+  /** How often quiet topics have their stream read back (ms); 0: never. */
+  readonly positionCheckMs: number;
 
   constructor(options: HistoryOptions | undefined) {
     for (const [pattern, topic] of Object.entries(options?.topics ?? {})) {
@@ -25,6 +29,10 @@ export class TopicHistoryConfig {
     this.fallback =
       options?.default === undefined ? undefined : resolve(options.default, 'default');
     this.enabled = this.exact.size > 0 || this.prefixes.length > 0 || this.fallback !== undefined;
+    const check = options?.positionCheckMs;
+    if (check !== undefined && !(Number.isSafeInteger(check) && check >= 0 && check <= 2 ** 31 - 1))
+      throw new Error(invalidPositionCheckMessage(check));
+    this.positionCheckMs = check ?? DEFAULT_POSITION_CHECK_MS;
   }
 
   /** The history `topic` keeps, or undefined for none. */

@@ -31,6 +31,7 @@ export class TopicStreams {
   readonly config: TopicHistoryConfig;
   private readonly memory = new MemoryStreams();
   private readonly sequencer: TopicSequencer | undefined;
+  private positionCheck: NodeJS.Timeout | undefined;
 
   constructor(
     options: HistoryOptions | undefined,
@@ -45,6 +46,11 @@ export class TopicStreams {
         host,
       );
       broker.onResync = (topic) => this.sequencer?.resync(topic);
+      const { positionCheckMs } = this.config;
+      if (positionCheckMs > 0) {
+        const sequencer = this.sequencer;
+        this.positionCheck = setInterval(() => sequencer.checkPositions(), positionCheckMs).unref();
+      }
     }
   }
 
@@ -120,6 +126,7 @@ export class TopicStreams {
   }
 
   stop(): void {
+    clearInterval(this.positionCheck);
     this.memory.stop();
   }
 }

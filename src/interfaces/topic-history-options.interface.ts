@@ -31,6 +31,16 @@ export interface HistoryOptions {
   topics?: Record<string, TopicHistoryOptions>;
   /** For topics no pattern matches. Default none: no history. */
   default?: TopicHistoryOptions;
+  /**
+   * With a broker that keeps the history (`RedisBroker`): how often, in ms, each instance reads
+   * back the stream of every topic it follows that got no publication since the last check, so
+   * that a publication Pub/Sub lost without a reconnection (which would otherwise only show at the
+   * topic's next publication) reaches its subscribers within `2 × positionCheckMs`. One read per
+   * quiet topic per check; busy topics cost nothing. Default 40000 (Centrifugo's
+   * `client_channel_position_check_delay`); 0 turns it off. Not an integer from 0 to 2147483647:
+   * bootstrap fails.
+   */
+  positionCheckMs?: number;
 }
 
 /** @internal `TopicHistoryOptions` with its defaults applied. */

@@ -16,7 +16,10 @@ import {
   notAHandlerMessage,
   requestScopedHandlerMessage,
 } from '../../src/ws.messages.js';
-import { invalidHistoryOptionMessage } from '../../src/history/history.messages.js';
+import {
+  invalidHistoryOptionMessage,
+  invalidPositionCheckMessage,
+} from '../../src/history/history.messages.js';
 import { portFor, SERVERS, startApp, startOn, type ServerName } from '../support/app.js';
 
 @Injectable({ scope: Scope.REQUEST })
@@ -191,6 +194,18 @@ describe.each(SERVERS)(
       }
       expect(invalidHistoryOptionMessage('default', 'ttlMs', NaN)).toBe(
         'WsModule.forRoot({ history }): default.ttlMs is NaN; expected an integer >= 1, or none for the default.',
+      );
+    });
+
+    it('a positionCheckMs that is not a time: negative, fractional, NaN, a string', async () => {
+      const route = [routeController('ChatController', EchoHandler)];
+      for (const value of [-1, 1.5, Number.NaN, '40000', 2 ** 31]) {
+        const history = { default: {}, positionCheckMs: value as number };
+        const error = await bootstrapError(server, route, [], { history });
+        expect(error.message).toBe(invalidPositionCheckMessage(value));
+      }
+      expect(invalidPositionCheckMessage(-1)).toBe(
+        'WsModule.forRoot({ history }): positionCheckMs is -1; expected an integer of milliseconds from 0 (no check) to 2147483647, or none for the default (40000).',
       );
     });
   },
