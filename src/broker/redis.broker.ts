@@ -212,11 +212,16 @@ export class RedisBroker implements WebSocketBroker {
     publisher.on('ready', () => this.noteReachable());
     // The streams are read through the sequencer: a resync waits for it too.
     this.sequencer.on('ready', () => this.resync());
+    // ... and so does bootstrap: a resume right after it must not find it still connecting.
+    const sequencer = this.sequencer;
+    const sequencerReady = new Promise<void>((resolve) =>
+      sequencer.status === 'ready' ? resolve() : sequencer.once('ready', resolve),
+    );
     subscriber.on('close', () => (this.subscribed = false));
     // A Redis Cluster's node that went away (e.g. its sharded subscriber ended), even if it comes
     // back before any command fails: its channels may have missed publications meanwhile.
     subscriber.on('-node', () => this.noteUnreachable());
-    await this.waitForConnection(Promise.all([subscribedOnce, publisherReady]));
+    await this.waitForConnection(Promise.all([subscribedOnce, publisherReady, sequencerReady]));
   }
 
   /** Follows `topic`'s channel (interest routing), then has its stream read from the last offset. */
