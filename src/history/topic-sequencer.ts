@@ -11,6 +11,14 @@ import type { ResolvedTopicHistory } from '../interfaces/topic-history-options.i
 import { planRecovery, readWindow } from './recovery.js';
 import type { TopicStreamsHost } from './topic-streams.host.js';
 
+/** What a resume resolves to when its connection left the topic, or closed, during the read. */
+const LEFT: RecoveryResult = {
+  recovered: false,
+  reason: 'closed',
+  replayed: 0,
+  position: undefined,
+};
+
 /** A publication as the broker delivered it. */
 interface Sequenced {
   position: StreamPosition;
@@ -95,6 +103,8 @@ export class TopicSequencer {
       this.host.join(handler, topic);
       return { recovered: false, reason: 'unavailable', replayed: 0, position: undefined };
     }
+    // It unsubscribed (maybe to subscribe again, which replays on its own) or closed meanwhile.
+    if (!state.resumers.has(resumer)) return LEFT;
     const plan = planRecovery(read, options.since, history.recoveryLimit);
     resumer.epoch = read.epoch;
     resumer.last = plan.recovered ? (options.since?.offset ?? read.top) : read.top;

@@ -33,7 +33,8 @@ export interface StreamRead {
  * history was lost); `'too-old'` the publications after the position were trimmed or expired;
  * `'limit'` more were missed than the topic's `recoveryLimit`; `'invalid'` the position is not one
  * this stream could have given (negative or non-integer offset, beyond the top, no epoch);
- * `'no-history'` the topic keeps no history; `'unavailable'` the broker could not be reached; `'closed'` the connection closed first.
+ * `'no-history'` the topic keeps no history; `'unavailable'` the broker could not be reached; `'closed'` the connection closed, or
+ * unsubscribed the topic, before the subscription completed (nothing was replayed).
  */
 export type RecoveryFailureReason =
   'epoch' | 'too-old' | 'limit' | 'invalid' | 'no-history' | 'unavailable' | 'closed';

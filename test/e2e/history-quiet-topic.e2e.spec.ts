@@ -1,6 +1,5 @@
 import { Controller, Injectable, Module } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import {
   RedisBroker,
   WebSocketHandler,
@@ -9,9 +8,9 @@ import {
   WsModule,
   type ContinuityLoss,
   type RedisBrokerOptions,
-  type StreamPosition,
 } from '../../src/index.js';
 import { startApp, until } from '../support/app.js';
+import { openFrames, pubs, sinceOf, type HistoryFrame } from './history.helpers.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 const TOPIC = 'room:quiet';
@@ -22,10 +21,7 @@ const TTL_MS = 1000;
 @Injectable()
 class QuietHandler extends WebSocketHandler {
   override async onOpen() {
-    const offset = this.query.get('offset');
-    const since =
-      offset === null ? undefined : { offset: Number(offset), epoch: this.query.get('epoch')! };
-    const result = await this.subscribe(TOPIC, { since });
+    const result = await this.subscribe(TOPIC, { since: sinceOf(this.query) });
     this.send(JSON.stringify({ type: 'subscribed', ...result }));
   }
   override onContinuityLost(loss: ContinuityLoss) {
@@ -39,20 +35,7 @@ class QuietController {
   quiet() {}
 }
 
-type Frame = { type: string; data?: string; reason?: string } & Partial<StreamPosition> &
-  Record<string, unknown>;
-
-/** A client whose frames are kept from the first (the server's `onOpen` may send with the 101). */
-async function open(url: string) {
-  const socket = new WebSocket(url);
-  const frames: Frame[] = [];
-  socket.on('message', (data) => frames.push(JSON.parse(String(data)) as Frame));
-  await until(() => frames.some(({ type }) => type === 'subscribed'), 5000, 'subscribed');
-  return { socket, frames };
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const pubs = (frames: Frame[]) => frames.filter(({ type }) => type === 'pub');
 
 /**
  * A topic whose history (`ttlMs`) expires while its subscribers stay: nothing was missed, so
@@ -92,7 +75,7 @@ describe.skipIf(skipWithoutRedisServer)(
       });
       cleanups.push(() => app.close());
       const connect = async (query = '') => {
-        const client = await open(url(`/quiet${query}`));
+        const client = await openFrames(url(`/quiet${query}`));
         cleanups.push(() => client.socket.terminate());
         return client;
       };
@@ -100,7 +83,7 @@ describe.skipIf(skipWithoutRedisServer)(
     }
 
     /** Publishes `before`, lets the history expire, publishes `after`, to a client that stays. */
-    async function quietGap(registry: WebSocketRegistry, client: { frames: Frame[] }) {
+    async function quietGap(registry: WebSocketRegistry, client: { frames: HistoryFrame[] }) {
       registry.publish(TOPIC, 'before');
       await until(() => pubs(client.frames).length === 1, 5000, 'before');
       await sleep(TTL_MS * 2.5);
