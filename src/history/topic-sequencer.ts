@@ -55,7 +55,7 @@ interface TopicState {
   healing: boolean;
   /** Asked to heal while a read was under way: read again after it (it may predate the cause). */
   again: boolean;
-  /** A publication came, or the stream was read, since the last position check. */
+  /** A publication came since the last position check (a busy topic needs no read). */
   active: boolean;
   held: Sequenced[];
   resumers: Set<Resumer>;
