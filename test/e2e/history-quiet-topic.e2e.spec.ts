@@ -1,17 +1,25 @@
-import { Controller, Injectable, Module } from '@nestjs/common';
+import { Controller, Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   RedisBroker,
   WebSocketHandler,
   WebSocketRegistry,
   WebSocketRoute,
-  WsModule,
   type ContinuityLoss,
   type RedisBrokerOptions,
 } from '../../src/index.js';
-import { startApp, until } from '../support/app.js';
-import { openFrames, pubs, sinceOf, type HistoryFrame } from './history.helpers.js';
-import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
+import { until } from '../support/app.js';
+import {
+  openFrames,
+  pubPayload,
+  pubs,
+  sinceOf,
+  startRedis,
+  startWsApp,
+  type Cleanups,
+  type HistoryFrame,
+} from './history.helpers.js';
+import { redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 const TOPIC = 'room:quiet';
 // Long enough that a resume right after the quiet spell still finds the publication after it.
@@ -37,6 +45,20 @@ class QuietController {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Publishes `before`, lets the history expire, publishes `after`, to a client that stays. */
+async function quietGap(registry: WebSocketRegistry, client: { frames: HistoryFrame[] }) {
+  registry.publish(TOPIC, 'before');
+  await until(() => pubs(client.frames).length === 1, 5000, 'before');
+  await sleep(TTL_MS * 2.5);
+  registry.publish(TOPIC, 'after');
+  await until(
+    () => pubs(client.frames).length === 2 || client.frames.some((f) => f.type === 'lost'),
+    5000,
+    'after, or a loss',
+  );
+  await sleep(200);
+}
+
 /**
  * A topic whose history (`ttlMs`) expires while its subscribers stay: nothing was missed, so
  * nothing may be reported lost. Over Redis the topic's meta (epoch, top offset) outlives its
@@ -45,55 +67,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.skipIf(skipWithoutRedisServer)(
   `a topic quiet for longer than its history's ttlMs${skipWithoutRedisServer ? redisMissing : ''}`,
   () => {
-    const cleanups: (() => Promise<unknown> | void)[] = [];
+    const cleanups: Cleanups = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
     });
 
     async function start(broker: 'redis' | 'in-process', options: RedisBrokerOptions = {}) {
-      const redis = broker === 'redis' ? await RedisProcess.start() : undefined;
-      if (redis) cleanups.push(() => redis.kill());
-      @Module({
-        imports: [
-          WsModule.forRoot({
-            heartbeatMs: 0,
-            ...(redis ? { broker: new RedisBroker({ url: redis.url, ...options }) } : {}),
-            history: {
-              default: {
-                ttlMs: TTL_MS,
-                payload: (data, { offset, epoch }) =>
-                  JSON.stringify({ type: 'pub', data, offset, epoch }),
-              },
-            },
-          }),
-        ],
-        controllers: [QuietController],
-      })
-      class AppModule {}
-      const { app, url } = await startApp({ imports: [AppModule] }, undefined, 'express', {
-        logger: ['error'],
+      const redis = broker === 'redis' ? await startRedis(cleanups) : undefined;
+      const { app, url } = await startWsApp(cleanups, [QuietController], {
+        ...(redis ? { broker: new RedisBroker({ url: redis.url, ...options }) } : {}),
+        history: { default: { ttlMs: TTL_MS, payload: pubPayload } },
       });
-      cleanups.push(() => app.close());
       const connect = async (query = '') => {
         const client = await openFrames(url(`/quiet${query}`));
         cleanups.push(() => client.socket.terminate());
         return client;
       };
       return { registry: app.get(WebSocketRegistry), connect };
-    }
-
-    /** Publishes `before`, lets the history expire, publishes `after`, to a client that stays. */
-    async function quietGap(registry: WebSocketRegistry, client: { frames: HistoryFrame[] }) {
-      registry.publish(TOPIC, 'before');
-      await until(() => pubs(client.frames).length === 1, 5000, 'before');
-      await sleep(TTL_MS * 2.5);
-      registry.publish(TOPIC, 'after');
-      await until(
-        () => pubs(client.frames).length === 2 || client.frames.some((f) => f.type === 'lost'),
-        5000,
-        'after, or a loss',
-      );
-      await sleep(200);
     }
 
     it.each(['redis', 'in-process'] as const)(

@@ -1,16 +1,23 @@
-import { Controller, Injectable, Module } from '@nestjs/common';
+import { Controller, Injectable } from '@nestjs/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   RedisBroker,
   WebSocketHandler,
   WebSocketRegistry,
   WebSocketRoute,
-  WsModule,
   type ContinuityLoss,
 } from '../../src/index.js';
-import { ADAPTERS, startApp, until, type AdapterName } from '../support/app.js';
-import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
-import { openFrames, pubs, sinceOf } from './history.helpers.js';
+import { ADAPTERS, until, type AdapterName } from '../support/app.js';
+import { redisMissing, skipWithoutRedisServer } from '../support/redis.js';
+import {
+  openFrames,
+  pubPayload,
+  pubs,
+  sinceOf,
+  startRedis,
+  startWsApp,
+  type Cleanups,
+} from './history.helpers.js';
 
 const TOPIC = 'room:edges';
 
@@ -48,51 +55,39 @@ type Connect = (query?: string, first?: string) => ReturnType<typeof openFrames>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A subscriber that got m1..m3; resolves with it and their epoch. */
+async function threePublished(registry: WebSocketRegistry, connect: Connect) {
+  const client = await connect();
+  for (const n of [1, 2, 3]) registry.publish(TOPIC, `m${n}`);
+  await until(() => pubs(client.frames).length === 3, 5000, 'm1..m3');
+  return { client, epoch: pubs(client.frames)[0]!.epoch! };
+}
+
 describe.skipIf(skipWithoutRedisServer)(
   `history over Redis, edge cases${skipWithoutRedisServer ? redisMissing : ''}`,
   () => {
-    const cleanups: (() => Promise<unknown> | void)[] = [];
+    const cleanups: Cleanups = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
     });
 
     async function start(adapter: AdapterName) {
-      const redis = await RedisProcess.start();
-      cleanups.push(() => redis.kill());
-      @Module({
-        imports: [
-          WsModule.forRoot({
-            heartbeatMs: 0,
-            broker: new RedisBroker({ url: redis.url }),
-            history: {
-              default: {
-                payload: (data, { offset, epoch }) =>
-                  JSON.stringify({ type: 'pub', data, offset, epoch }),
-              },
-            },
-          }),
-        ],
-        controllers: [EdgesController],
-      })
-      class AppModule {}
-      const { app, url } = await startApp({ imports: [AppModule] }, undefined, adapter, {
-        logger: ['error'],
-      });
-      cleanups.push(() => app.close());
+      const redis = await startRedis(cleanups);
+      const { app, url } = await startWsApp(
+        cleanups,
+        [EdgesController],
+        {
+          broker: new RedisBroker({ url: redis.url }),
+          history: { default: { payload: pubPayload } },
+        },
+        adapter,
+      );
       const connect: Connect = async (query = '', first = 'subscribed') => {
         const client = await openFrames(url(`/edges${query}`), first);
         cleanups.push(() => client.socket.terminate());
         return client;
       };
       return { redis, registry: app.get(WebSocketRegistry), connect };
-    }
-
-    /** A subscriber that got m1..m3; resolves with it and their epoch. */
-    async function threePublished(registry: WebSocketRegistry, connect: Connect) {
-      const client = await connect();
-      for (const n of [1, 2, 3]) registry.publish(TOPIC, `m${n}`);
-      await until(() => pubs(client.frames).length === 3, 5000, 'm1..m3');
-      return { client, epoch: pubs(client.frames)[0]!.epoch! };
     }
 
     describe.each(ADAPTERS)('%s', (adapter) => {

@@ -268,7 +268,7 @@ describe('the platform dispatch at its edges (fastify only)', () => {
   });
 
   it('a client that leaves while a slow onSend hook runs costs nothing: no upgrade, app.close() is prompt', async () => {
-    let release: () => void = () => undefined;
+    let release: (() => void) | undefined;
     const hookStarted = new Promise<void>((started) => {
       release = started;
     });
@@ -278,7 +278,7 @@ describe('the platform dispatch at its edges (fastify only)', () => {
       (nest) => {
         const fastify = nest.getHttpAdapter().getInstance();
         fastify.addHook('onSend', async () => {
-          release();
+          release?.();
           await new Promise((resume) => setTimeout(resume, 300));
         });
       },
@@ -287,12 +287,12 @@ describe('the platform dispatch at its edges (fastify only)', () => {
     app = started.app;
     const registry = app.get(WebSocketRegistry);
     registry.connections$.subscribe((handler) => opened.push(handler));
-    const { socket } = await new Promise<{ socket: ReturnType<typeof netConnect> }>((resolve) => {
-      const socket = netConnect(started.port, '127.0.0.1', () => {
-        socket.write(handshakeRequest('/both/echo'));
-        resolve({ socket });
+    const socket = await new Promise<ReturnType<typeof netConnect>>((resolve) => {
+      const connecting = netConnect(started.port, '127.0.0.1', () => {
+        connecting.write(handshakeRequest('/both/echo'));
+        resolve(connecting);
       });
-      socket.on('error', () => undefined);
+      connecting.on('error', () => undefined);
     });
     await hookStarted;
     socket.destroy();

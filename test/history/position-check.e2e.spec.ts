@@ -1,4 +1,4 @@
-import { Controller, Injectable, Module } from '@nestjs/common';
+import { Controller, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,10 +10,10 @@ import {
   WebSocketHandler,
   WebSocketRegistry,
   WebSocketRoute,
-  WsModule,
 } from '../../src/index.js';
-import { startApp, until } from '../support/app.js';
-import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
+import { until } from '../support/app.js';
+import { startRedis, startWsApp, type Cleanups } from '../e2e/history.helpers.js';
+import { redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 const TOPIC = 'room:checked';
 
@@ -51,29 +51,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe.skipIf(skipWithoutRedisServer)(
   `the position check of quiet topics over Redis${skipWithoutRedisServer ? redisMissing : ''}`,
   () => {
-    const cleanups: (() => Promise<unknown> | void)[] = [];
+    const cleanups: Cleanups = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).toReversed()) await cleanup();
     });
 
     async function start(positionCheckMs: number) {
-      const redis = await RedisProcess.start();
-      cleanups.push(() => redis.kill());
-      @Module({
-        imports: [
-          WsModule.forRoot({
-            heartbeatMs: 0,
-            broker: new RedisBroker({ url: redis.url }),
-            history: { default: {}, positionCheckMs },
-          }),
-        ],
-        controllers: [CheckedController],
-      })
-      class AppModule {}
-      const { app, url } = await startApp({ imports: [AppModule] }, undefined, 'express', {
-        logger: ['error'],
+      const redis = await startRedis(cleanups);
+      const { app, url } = await startWsApp(cleanups, [CheckedController], {
+        broker: new RedisBroker({ url: redis.url }),
+        history: { default: {}, positionCheckMs },
       });
-      cleanups.push(() => app.close());
       const socket = new WebSocket(url('/checked'));
       cleanups.push(() => socket.terminate());
       const frames: string[] = [];
