@@ -178,6 +178,48 @@ describe.skipIf(skip)(
       await ada.close();
     });
 
+    it("the library's close codes: after 3000 (lost continuity) the page reconnects and resumes, after 3500 it stays away", async () => {
+      const ada = await openChat('Ada', 'codes');
+      // Ada's connections go through a route the test closes with the code it wants.
+      const routes: { close: (options: { code: number; reason: string }) => void }[] = [];
+      await ada.routeWebSocket(/\/chat\?/, (route) => {
+        const server = route.connectToServer();
+        routes.push({
+          close: (options) => {
+            route.close(options);
+            server.close();
+          },
+        });
+      });
+      await ada.reload();
+      await ada.fill('#name', 'Ada');
+      await ada.fill('#room', 'codes');
+      await ada.click('#join button[type=submit]');
+      await notice(ada, 'You joined #codes as Ada');
+      const grace = await openChat('Grace', 'codes');
+      await say(grace, 'first');
+      await ada.locator('#log .message', { hasText: 'first' }).waitFor();
+
+      // 3000-3499: reconnect (and resume). What the library sends a handler without
+      // onContinuityLost() when its topic's history lost continuity.
+      routes.at(-1)!.close({ code: 3000, reason: 'lost continuity' });
+      await notice(ada, 'Disconnected (closed 3000 lost continuity)');
+      await notice(ada, 'Reconnected');
+      await say(grace, 'after 3000');
+      await ada.locator('#log .message', { hasText: 'after 3000' }).waitFor();
+
+      // 3500-3999: do not reconnect.
+      routes.at(-1)!.close({ code: 3500, reason: 'go away' });
+      await notice(ada, 'Disconnected (closed 3500 go away)');
+      await ada.locator('#status[data-state=idle]').waitFor();
+      await ada.waitForTimeout(1500); // longer than the first reconnect delay
+      expect(await ada.locator('#status').getAttribute('data-state')).toBe('idle');
+      // The page's connections: the one after the reload, the one after 3000, none after 3500.
+      expect(routes).toHaveLength(2);
+      await grace.close();
+      await ada.close();
+    });
+
     it('after a close that says "do not reconnect" (1008, flooding) the page stays away', async () => {
       const ada = await openChat('Ada', 'flood');
       // 40 messages at once through the page's own form: past the sample's rate limit.
