@@ -64,6 +64,25 @@ describe.skipIf(skip)(`history over Redis, under faults${skip ? redisMissing : '
       mkdirSync(dir);
     }
     await redis.restart();
+    await untilHistoryBack();
+  }
+
+  /**
+   * Waits until every instance reads history again after a restart of Redis: each reconnects on
+   * its own schedule, and until it has, a subscribe answers `'unavailable'` with no position.
+   */
+  async function untilHistoryBack() {
+    for (const base of bases) {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const probe = new ResumingClient(['probe']);
+        const [result] = await probe.connect(base).finally(() => probe.drop());
+        if (result.type === 'recovery' && result.position !== undefined) break;
+        if (Date.now() > deadline)
+          throw new Error(`${base} reads no history 10 s after the restart`);
+        await sleep(100);
+      }
+    }
   }
 
   it('Redis restarted with persistence: history kept, the resume is complete', async () => {
