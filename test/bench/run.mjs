@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale,brokerOnly,history,presence] [--no-build]
-//   [--no-pin] [--profile] [--out DIR] [--history JSON] [--variant JSON ...]`
+//   [--no-pin] [--profile] [--out DIR] [--history JSON] [--variant JSON ...] [--broker-rates N,N]`
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
 // A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
@@ -44,6 +44,7 @@ const { values: flags } = parseArgs({
     out: { type: 'string', default: join(here, 'results') },
     history: { type: 'string' },
     variant: { type: 'string', multiple: true, default: [] },
+    'broker-rates': { type: 'string' },
   },
 });
 
@@ -125,6 +126,7 @@ const QUICK = {
 const config = structuredClone(flags.quick ? QUICK : FULL);
 if (flags.rounds) config.rounds = Number(flags.rounds);
 config.scale = structuredClone(flags.quick ? SCALE_QUICK : SCALE_FULL);
+if (flags['broker-rates']) config.scale.brokerOnlyRates = flags['broker-rates'].split(',').map(Number);
 
 /** Library variants from the command line, per scale-out topology (`everywhere`, `oneInstance`). */
 function libraryVariants() {

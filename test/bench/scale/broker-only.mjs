@@ -26,11 +26,15 @@ export const BROKER_ONLY_SERVERS = {
 };
 
 /**
- * The broker-only scenarios at `rate`: publishers in the instances or in a process of their own,
- * publications in ticks or paced. `o` is the scale config's `oneInstance` topology.
+ * The broker-only scenarios at each of `brokerOnlyRates` (default: the highest of `rates`):
+ * publishers in the instances or in a process of their own, publications in ticks or paced. `o`
+ * is the scale config's `oneInstance` topology.
  */
-export function brokerOnlyScenarios({ oneInstance: o, rates }) {
-  const rate = Math.max(...rates);
+export function brokerOnlyScenarios({ oneInstance: o, rates, brokerOnlyRates }) {
+  return (brokerOnlyRates ?? [Math.max(...rates)]).flatMap((rate) => scenariosAt(o, rate));
+}
+
+function scenariosAt(o, rate) {
   const scenarios = [];
   // Paced publishing only from a process of its own: an instance that publishes paced sleeps
   // between two publications, and would read Redis in batches meanwhile.
