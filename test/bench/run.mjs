@@ -126,7 +126,8 @@ const QUICK = {
 const config = structuredClone(flags.quick ? QUICK : FULL);
 if (flags.rounds) config.rounds = Number(flags.rounds);
 config.scale = structuredClone(flags.quick ? SCALE_QUICK : SCALE_FULL);
-if (flags['broker-rates']) config.scale.brokerOnlyRates = flags['broker-rates'].split(',').map(Number);
+if (flags['broker-rates'])
+  config.scale.brokerOnlyRates = flags['broker-rates'].split(',').map(Number);
 
 /** Library variants from the command line, per scale-out topology (`everywhere`, `oneInstance`). */
 function libraryVariants() {
