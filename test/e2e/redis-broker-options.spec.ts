@@ -59,9 +59,9 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
   });
 
   it('refuses url and cluster together, as RedisPresence does (which one was meant?)', () => {
-    const construction = () =>
-      construct({ url: 'redis://127.0.0.1:6379', cluster: [{ host: '127.0.0.1', port: 7000 }] });
-    expect(construction).toThrow(redisUrlAndClusterMessage('RedisBroker'));
+    expect(() =>
+      construct({ url: 'redis://127.0.0.1:6379', cluster: [{ host: '127.0.0.1', port: 7000 }] }),
+    ).toThrow(redisUrlAndClusterMessage('RedisBroker'));
   });
 
   it('a cluster needs ioredis 5.9 or later (older sharded subscribers never subscribe again after a shard restarts)', () => {

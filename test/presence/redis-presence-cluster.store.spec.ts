@@ -20,10 +20,10 @@ const skip = skipWithoutRedisServer;
 const HEARTBEAT_MS = 400;
 const member = (id: string) => ({ clientId: id, info: { name: id } });
 
-describe('RedisPresence({ cluster }) options', () => {
-  const construct = (options: Record<string, unknown>) =>
-    new RedisPresence(options as RedisPresenceOptions);
+const construct = (options: Record<string, unknown>) =>
+  new RedisPresence(options as RedisPresenceOptions);
 
+describe('RedisPresence({ cluster }) options', () => {
   it('refuses a cluster that lists no node as { host, port }, with a TypeError', () => {
     for (const cluster of [
       [],
