@@ -1,10 +1,10 @@
-import { optionValue } from '../ws.messages.js';
+import { invalidRedisOptionMessage } from '../redis/redis.messages.js';
 
 /** Texts the brokers log or throw; the README's "Errors you can hit" table explains them. */
 
 /** `new RedisBroker(options)` throws this (a `TypeError`) for an option it cannot run with. */
 export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>
-  `new RedisBroker(options): ${option} is ${optionValue(value)}; expected ${expected}.`;
+  invalidRedisOptionMessage('RedisBroker', option, value, expected);
 
 export const redisClientMissingMessage = (cause: string) =>
   `RedisBroker needs the "ioredis" package (${cause}): npm install ioredis`;
@@ -22,7 +22,7 @@ export const redisRestoredMessage = (url: string, undelivered: number) =>
   `Reconnected to Redis at ${url}; ${undelivered} message(s) published meanwhile reached this instance's sockets only`;
 
 export const redisClusterClientTooOldMessage = (version: string) =>
-  `RedisBroker({ cluster }) needs ioredis 5.9 or later (found ${version}): older versions do not subscribe again to a shard's channels after it restarts. npm install ioredis@latest`;
+  `RedisBroker({ cluster }) and RedisPresence({ cluster }) need ioredis 5.9 or later (found ${version}): older versions do not subscribe again to a shard's channels after it restarts. npm install ioredis@latest`;
 
 export const redisClusterRoutingMessage =
   "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";

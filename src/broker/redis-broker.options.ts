@@ -11,9 +11,8 @@ interface UncheckedOptions {
 
 /**
  * Refuses, at construction, the `RedisBroker` options it could only misread later: a `routing`
- * other than the two (a typo would silently mean another design), a `cluster` that lists no node
- * as `{ host, port }`, a `connectTimeoutMs`, `readTimeoutMs` or `historyMetaTtlMs` that is not a time,
- * and single-channel routing on a cluster.
+ * other than the two (a typo would silently mean another design), a `connectTimeoutMs`, `readTimeoutMs` or `historyMetaTtlMs` that is not a time,
+ * and single-channel routing on a cluster. (`url` and `cluster`: `redisTarget`.)
  */
 export function checkRedisBrokerOptions(options: UncheckedOptions): void {
   const { routing, cluster } = options;
@@ -23,14 +22,6 @@ export function checkRedisBrokerOptions(options: UncheckedOptions): void {
         'routing',
         routing,
         "'interest' (the default) or 'single-channel'",
-      ),
-    );
-  if (cluster !== undefined && !isNodeList(cluster))
-    throw new TypeError(
-      invalidRedisBrokerOptionMessage(
-        'cluster',
-        cluster,
-        "a non-empty array of { host: 'h', port: 6379 }",
       ),
     );
   for (const name of ['connectTimeoutMs', 'readTimeoutMs'] as const) {
@@ -51,18 +42,4 @@ export function checkRedisBrokerOptions(options: UncheckedOptions): void {
     );
   if (cluster !== undefined && routing === 'single-channel')
     throw new Error(redisClusterRoutingMessage);
-}
-
-function isNodeList(cluster: unknown): boolean {
-  return (
-    Array.isArray(cluster) &&
-    cluster.length > 0 &&
-    cluster.every(
-      (node) =>
-        typeof node?.host === 'string' &&
-        Number.isInteger(node.port) &&
-        node.port > 0 &&
-        node.port < 65536,
-    )
-  );
 }

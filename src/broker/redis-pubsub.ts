@@ -1,5 +1,4 @@
-import type { Redis, RedisOptions } from 'ioredis';
-import { loadCluster, loadRedis, type RedisClusterNode } from '../redis/ioredis.client.js';
+import type { Redis } from 'ioredis';
 
 /**
  * The Pub/Sub commands of a topology: plain Pub/Sub on a standalone Redis; sharded Pub/Sub
@@ -18,41 +17,6 @@ export const SHARDED: PubSubMode = {
   publish: 'spublish',
   message: 'smessageBuffer',
 };
-
-/** Where the broker connects: one Redis server (`url`), or a Redis Cluster's startup nodes. */
-export interface RedisTarget {
-  url: string;
-  cluster: RedisClusterNode[] | undefined;
-  redisOptions: Record<string, unknown> | undefined;
-}
-
-/**
- * Creates a client for `target`. `options` are ioredis's per-connection options; on a cluster they
- * go to every node (`redisOptions`), except the ones that are the cluster's own.
- */
-export async function createClient(
-  target: RedisTarget,
-  options: RedisOptions & { shardedSubscribers?: boolean },
-): Promise<Redis> {
-  const common = { ...target.redisOptions };
-  if (target.cluster === undefined) {
-    const Redis = await loadRedis();
-    const { shardedSubscribers, ...plain } = options;
-    void shardedSubscribers;
-    return new Redis(target.url, { ...plain, ...common });
-  }
-  const Cluster = await loadCluster();
-  // ioredis's sharded subscribers subscribe again by themselves after a shard restarts.
-  const { enableOfflineQueue, shardedSubscribers, retryStrategy, autoResubscribe, ...perNode } =
-    options;
-  void autoResubscribe;
-  return new Cluster(target.cluster, {
-    enableOfflineQueue,
-    shardedSubscribers,
-    clusterRetryStrategy: retryStrategy,
-    redisOptions: { ...perNode, ...common },
-  });
-}
 
 /** Subscribes `client` to `channels` (one command per channel on a cluster: each has its slot). */
 export async function subscribeAll(

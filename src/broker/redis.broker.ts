@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { newEpoch } from '../history/memory-streams.js';
 import type { StreamRead } from '../interfaces/stream-position.interface.js';
 import { TickWriteBatch, type RedisClusterNode } from '../redis/ioredis.client.js';
+import { createClient, redisTarget, type RedisTarget } from '../redis/redis-target.js';
 import {
   decodeBrokerMessage,
   decodeSequencedMessage,
@@ -19,15 +20,7 @@ import {
 } from './broker.messages.js';
 import { checkRedisBrokerOptions } from './redis-broker.options.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys, topicKeyBase } from './redis-streams.lua.js';
-import {
-  createClient,
-  PLAIN,
-  type PubSubMode,
-  type RedisTarget,
-  SHARDED,
-  subscribeAll,
-  unsubscribeOne,
-} from './redis-pubsub.js';
+import { PLAIN, type PubSubMode, SHARDED, subscribeAll, unsubscribeOne } from './redis-pubsub.js';
 import type {
   BrokerMessage,
   BrokerStats,
@@ -51,7 +44,7 @@ export interface RedisBrokerOptions {
    * (ioredis `Cluster`). Topics then use sharded Pub/Sub (`SSUBSCRIBE`/`SPUBLISH`, Redis 7) on the
    * shard of their hash tag, and their streams spread over the shards the same way. Needs
    * `routing: 'interest'`. Default: none (a standalone Redis). Throws a `TypeError` for an empty
-   * list or a node that is not `{ host, port }`.
+   * list or a node that is not `{ host, port }`, an `Error` if `url` is given too.
    */
   cluster?: RedisClusterNode[];
   /**
@@ -169,14 +162,11 @@ export class RedisBroker implements WebSocketBroker {
   private readonly onUndelivered = (): void => this.countUndelivered();
 
   constructor(private readonly options: RedisBrokerOptions = {}) {
+    this.target = redisTarget('RedisBroker', options);
     checkRedisBrokerOptions(options);
     const { cluster, routing = 'interest' } = options;
     this.channel = options.channel ?? 'nestjs-ws-routes';
-    this.url =
-      cluster === undefined
-        ? (options.url ?? 'redis://127.0.0.1:6379')
-        : `cluster ${cluster.map(({ host, port }) => `${host}:${port}`).join(',')}`;
-    this.target = { url: this.url, cluster, redisOptions: options.redisOptions };
+    this.url = this.target.url;
     this.mode = cluster === undefined ? PLAIN : SHARDED;
     this.routing = routing === 'interest';
     // On a cluster, broadcasts go through one shard: the channel's own hash tag.

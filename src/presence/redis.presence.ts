@@ -1,12 +1,14 @@
 import { Logger } from '@nestjs/common';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   closeRedis,
+  clusterServing,
   isCommandTimeout,
-  loadRedis,
   redisScript,
   runScript,
+  type RedisClusterNode,
 } from '../redis/ioredis.client.js';
+import { createClient, redisTarget, type RedisTarget } from '../redis/redis-target.js';
 import type {
   PresenceEvent,
   PresenceMember,
@@ -27,6 +29,15 @@ export interface RedisPresenceOptions {
   /** The Redis server, e.g. `process.env.REDIS_URL`. Default `redis://127.0.0.1:6379`. */
   url?: string;
   /**
+   * A Redis Cluster (Redis 7 or later) instead of `url`: its startup nodes, e.g.
+   * `[{ host: '10.0.0.1', port: 6379 }]` (ioredis `Cluster`; needs ioredis 5.9 or later, else
+   * bootstrap fails saying so), the same as `RedisBroker`'s `cluster`. Each topic's keys live on
+   * the shard of its hash tag; events still reach every instance (plain `PUBLISH`, which the
+   * cluster carries to every node). Default: none (a standalone Redis). Throws a `TypeError` for an
+   * empty list or a node that is not `{ host, port }`, an `Error` if `url` is given too.
+   */
+  cluster?: RedisClusterNode[];
+  /**
    * Start of every key and of the events channel; the instances of one application share it.
    * Keys are `<prefix>:{<topic>}:presence` (sorted set) and `<prefix>:{<topic>}:presence:info`
    * (hash), the channel `<prefix>:presence`. Default `'nestjs-ws-routes'`.
@@ -41,7 +52,8 @@ export interface RedisPresenceOptions {
    */
   heartbeatMs?: number;
   /**
-   * More options for both `ioredis` clients (`new Redis(url, redisOptions)`), e.g. TLS. Its
+   * More options for both `ioredis` clients (`new Redis(url, redisOptions)`; on a cluster, each
+   * node's), e.g. TLS. Its
    * `commandTimeout` (ms, default here 5000) bounds how long a command waits for a Redis that is
    * connected but does not answer (paused, overloaded): then it fails as if Redis were away.
    */
@@ -81,8 +93,12 @@ const BATCH = 500;
  *   `list`/`count` reject with a clear error; while it is connected but does not answer (paused,
  *   overloaded), the same after `redisOptions.commandTimeout` (default 5000 ms), shutdown included.
  *
- * Every key of a topic carries the topic as a Redis Cluster hash tag, so each script touches one slot.
- * Needs the optional peer dependency `ioredis` (5.x or 6.x).
+ * Every key of a topic carries the topic as a Redis Cluster hash tag, so each script touches one
+ * slot: on a Redis Cluster (`cluster`) topics spread over the shards. A shard that is away only
+ * affects its own topics: their `list`/`count` reject (after about 1 s of the cluster client's
+ * retries), their joins and leaves resolve then; the shard's return is noticed within a quarter
+ * period and its topics' members recorded again. Needs the optional peer dependency `ioredis`
+ * (5.x or 6.x; 5.9 or later for a cluster).
  *
  * @example
  * ```ts
@@ -91,6 +107,7 @@ const BATCH = 500;
  */
 export class RedisPresence implements WebSocketPresence {
   private readonly logger = new Logger('RedisPresence');
+  private readonly target: RedisTarget;
   private readonly url: string;
   private readonly prefix: string;
   private readonly channel: string;
@@ -100,6 +117,8 @@ export class RedisPresence implements WebSocketPresence {
   /** Topics with members elsewhere, swept here too until they are empty. */
   private readonly watched = new Set<string>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Topics whose sweep is on its way: a slow shard gets one at a time. */
+  private readonly sweeping = new Set<string>();
   private client: Redis | undefined;
   private subscriber: Redis | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -108,9 +127,13 @@ export class RedisPresence implements WebSocketPresence {
   private lost = false;
   /** The last command timed out: Redis is connected but not answering (paused, overloaded). */
   private unanswered = false;
+  /** On a cluster: the last check found a shard away (its client stays `ready` meanwhile). */
+  private shardAway = false;
+  private checkingShards = false;
 
   constructor(private readonly options: RedisPresenceOptions = {}) {
-    this.url = options.url ?? 'redis://127.0.0.1:6379';
+    this.target = redisTarget('RedisPresence', options);
+    this.url = this.target.url;
     this.prefix = options.prefix ?? 'nestjs-ws-routes';
     this.channel = `${this.prefix}:presence`;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
@@ -122,20 +145,15 @@ export class RedisPresence implements WebSocketPresence {
   }
 
   async start(emit: (event: PresenceEvent) => void): Promise<void> {
-    const Redis = await loadRedis();
-    // Reconnect attempts stay well under a period, so a restarted Redis is found within one.
-    const retryCap = Math.min(2000, Math.max(50, this.heartbeatMs / 4));
-    const common: RedisOptions = {
-      retryStrategy: (attempt) => Math.min(attempt * 50, retryCap),
-      ...this.options.redisOptions,
-    };
+    const retryStrategy = (attempt: number) => Math.min(attempt * 50, this.retryCapMs);
     // No offline queue: a command while disconnected fails now; the refresh applies it later.
-    const client = new Redis(this.url, {
+    const client = await createClient(this.target, {
       commandTimeout: COMMAND_TIMEOUT_MS,
-      ...common,
+      retryStrategy,
       enableOfflineQueue: false,
     });
-    const subscriber = new Redis(this.url, { ...common, autoResubscribe: false });
+    // A cluster's subscriber moves to another node by itself when its node goes away.
+    const subscriber = await createClient(this.target, { retryStrategy, autoResubscribe: false });
     this.client = client;
     this.subscriber = subscriber;
     subscriber.on('message', (_channel: string, text: string) => this.receive(text, emit));
@@ -149,8 +167,7 @@ export class RedisPresence implements WebSocketPresence {
     );
     const clientReady = new Promise<void>((resolve) =>
       client.on('ready', () => {
-        // After an outage, give the other instances a moment to subscribe again and hear the joins.
-        if (this.lost) setTimeout(() => this.reassertAll(), retryCap).unref();
+        if (this.lost) this.reassertSoon();
         resolve();
       }),
     );
@@ -193,7 +210,8 @@ export class RedisPresence implements WebSocketPresence {
   }
 
   stats(): PresenceStats {
-    const connected = this.subscribed && this.client?.status === 'ready' && !this.unanswered;
+    const connected =
+      this.subscribed && this.client?.status === 'ready' && !this.unanswered && !this.shardAway;
     return { name: 'redis', connected, members: this.ownMembers };
   }
 
@@ -206,6 +224,11 @@ export class RedisPresence implements WebSocketPresence {
     this.client = this.subscriber = undefined;
     // Nothing else to flush: drop both connections (a hung Redis would not answer a QUIT).
     await Promise.all([closeRedis(client, false), closeRedis(subscriber, false)]);
+  }
+
+  /** Longest wait between reconnection attempts: well under a period, so Redis is found within one. */
+  private get retryCapMs(): number {
+    return Math.min(2000, Math.max(50, this.heartbeatMs / 4));
   }
 
   private get ttlMs(): number {
@@ -284,20 +307,48 @@ export class RedisPresence implements WebSocketPresence {
         void this.write(JOIN, topic, args);
       }
     }
-    if (this.lost) {
+    if (this.lost && !this.shardAway) {
       this.lost = false;
       this.logger.log(presenceRestoredMessage(this.url, this.ownMembers));
     }
   }
 
+  /** After an outage, give the other instances a moment to subscribe again and hear the joins. */
+  private reassertSoon(): void {
+    setTimeout(() => this.reassertAll(), this.retryCapMs).unref();
+  }
+
   /** Removes expired entries of every topic followed here, which announces their leaves. */
   private sweepAll(): void {
     if (this.client?.status !== 'ready') return;
+    this.checkShards();
     for (const topic of new Set([...this.own.keys(), ...this.watched])) {
-      this.read(topic, 'count').then((count) => {
-        if (count === 0 && !this.own.has(topic)) this.watched.delete(topic);
-      }, ignore);
+      if (this.sweeping.has(topic)) continue;
+      this.sweeping.add(topic);
+      this.read(topic, 'count')
+        .then((count) => {
+          if (count === 0 && !this.own.has(topic)) this.watched.delete(topic);
+        }, ignore)
+        .finally(() => this.sweeping.delete(topic));
     }
+  }
+
+  /**
+   * On a cluster, whether every shard serves: one that is away makes `connected` false (and is
+   * logged); once all serve again, this instance's members are recorded again.
+   */
+  private checkShards(): void {
+    const client = this.client;
+    if (this.target.cluster === undefined || client === undefined || this.checkingShards) return;
+    this.checkingShards = true;
+    void clusterServing(client).then((serving) => {
+      this.checkingShards = false;
+      if (this.client !== client) return;
+      const wasAway = this.shardAway;
+      this.shardAway = !serving;
+      if (!serving) this.noteLost('a shard does not serve its slots');
+      else if (wasAway) this.reassertSoon();
+    });
   }
 
   // Commands go on regularly (every heartbeat's refresh and sweep): `connected` follows them.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import {
   redisClientMissingMessage,
   redisClusterClientTooOldMessage,
@@ -106,6 +106,30 @@ export function checkClusterClientVersion(version: string): void {
   const [major = 0, minor = 0] = version.split('.').map(Number);
   if (major < 5 || (major === 5 && minor < 9))
     throw new Error(redisClusterClientTooOldMessage(version));
+}
+
+/**
+ * Whether every master that owns slots of a Redis Cluster answers and serves them
+ * (`cluster_state:ok`; a restarted master refuses commands with `CLUSTERDOWN` for about 2 s after
+ * it accepts connections). ioredis's `Cluster` stays `ready` while a shard is away, so this asks
+ * each shard: one `CLUSTER INFO` each, through `Cluster`'s public `slots` (slot -> node keys,
+ * master first) and `nodes('master')`. A shard the client dropped from its pool counts as away.
+ */
+export async function clusterServing(client: Redis): Promise<boolean> {
+  const cluster = client as unknown as Cluster;
+  const owners = new Set(cluster.slots.map((nodes) => nodes[0]));
+  const masters = new Map(
+    cluster.nodes('master').map((node) => [`${node.options.host}:${node.options.port}`, node]),
+  );
+  const answers = [...owners].map((key) => {
+    const node = key === undefined ? undefined : masters.get(key);
+    if (node === undefined) return false;
+    return node.cluster('INFO').then(
+      (info) => String(info).includes('cluster_state:ok'),
+      () => false,
+    );
+  });
+  return owners.size > 0 && (await Promise.all(answers)).every(Boolean);
 }
 
 /**

@@ -1,7 +1,10 @@
 // A redis-server of a benchmark's own: free port on 127.0.0.1, no persistence. The bench is plain
 // .mjs over the built library, so it cannot import test/support/redis.ts.
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 const REDIS_CLI = process.env.REDIS_CLI ?? '/usr/bin/redis-cli';
@@ -18,10 +21,11 @@ export function freePort() {
 }
 
 /**
- * Starts redis-server (behind `prefix`, e.g. `['taskset', '-c', '1']`) and resolves once it is
- * ready: `{ url, port, cpuMicros(), stop() }`; `cpuMicros` is its own CPU from `INFO cpu`.
+ * Starts redis-server (behind `prefix`, e.g. `['taskset', '-c', '1']`, with more arguments `args`)
+ * and resolves once it is ready: `{ url, port, cpuMicros(), stop() }`; `cpuMicros` is its own CPU
+ * from `INFO cpu`.
  */
-export async function startRedis(prefix = []) {
+export async function startRedis(prefix = [], args = []) {
   const port = await freePort();
   const options = [
     '--port',
@@ -32,6 +36,7 @@ export async function startRedis(prefix = []) {
     '',
     '--appendonly',
     'no',
+    ...args,
   ];
   const [file, ...argv] = [...prefix, REDIS_SERVER, ...options];
   const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,6 +64,44 @@ export async function startRedis(prefix = []) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/**
+ * A Redis Cluster of `masters` redis-servers (no replicas), as the tests start one:
+ * `{ nodes: [{ host, port }], stop() }`.
+ */
+export async function startRedisCluster(masters = 3) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
+  const servers = [];
+  for (let i = 0; i < masters; i++) {
+    const config = join(dir, `nodes-${i}.conf`);
+    servers.push(
+      await startRedis([], ['--cluster-enabled', 'yes', '--cluster-config-file', config]),
+    );
+  }
+  const addresses = servers.map(({ port }) => `127.0.0.1:${port}`);
+  execFileSync(REDIS_CLI, [
+    '--cluster',
+    'create',
+    ...addresses,
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ]);
+  for (;;) {
+    const states = servers.map(({ port }) =>
+      execFileSync(REDIS_CLI, ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' }),
+    );
+    if (states.every((info) => info.includes('cluster_state:ok'))) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    nodes: servers.map(({ port }) => ({ host: '127.0.0.1', port })),
+    stop: async () => {
+      await Promise.all(servers.map((server) => server.stop()));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

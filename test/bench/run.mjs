@@ -1,5 +1,7 @@
 // `npm run bench [-- --quick] [--rounds N] [--only echo32,memory,scale,brokerOnly,history,presence] [--no-build]
-//   [--no-pin] [--profile] [--out DIR] [--history JSON] [--variant JSON ...] [--broker-rates N,N]`
+//   [--no-pin] [--profile] [--out DIR] [--history JSON] [--variant JSON ...] [--broker-rates N,N]
+//   [--presence-cluster]`
+// `--presence-cluster` adds a RedisPresence row on a 3-master Redis Cluster of its own.
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
 // A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
@@ -36,6 +38,7 @@ const root = resolve(here, '../..');
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    'presence-cluster': { type: 'boolean', default: false },
     rounds: { type: 'string' },
     only: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -87,6 +90,11 @@ const SERVERS = {
     script: 'presence.mjs',
     args: ['redis'],
     label: 'RedisPresence, local redis-server',
+  },
+  'presence-redis-cluster': {
+    script: 'presence.mjs',
+    args: ['redis-cluster'],
+    label: 'RedisPresence, local 3-master Redis Cluster',
   },
   'library-express-middleware': {
     script: 'library.mjs',
@@ -201,7 +209,11 @@ const SCENARIOS = [
   {
     id: 'presence',
     kind: 'presence',
-    servers: ['presence-in-process', 'presence-redis'],
+    servers: [
+      'presence-in-process',
+      'presence-redis',
+      ...(flags['presence-cluster'] ? ['presence-redis-cluster'] : []),
+    ],
     title: `Presence: ${config.presence.operations} joins then leaves (100 in flight); list() and count() of one topic at ${config.presence.members} members`,
   },
 ];

@@ -5,6 +5,7 @@ import {
   redisClusterRoutingMessage,
 } from '../../src/broker/broker.messages.js';
 import { checkClusterClientVersion } from '../../src/redis/ioredis.client.js';
+import { redisUrlAndClusterMessage } from '../../src/redis/redis.messages.js';
 import { RedisBroker, type RedisBrokerOptions } from '../../src/index.js';
 
 const construct = (options: Record<string, unknown>) =>
@@ -55,6 +56,12 @@ describe('new RedisBroker(options) refuses what it could only misread later', ()
     expect(() =>
       construct({ cluster: [{ host: '127.0.0.1', port: 7000 }], routing: 'single-channel' }),
     ).toThrow(redisClusterRoutingMessage);
+  });
+
+  it('refuses url and cluster together, as RedisPresence does (which one was meant?)', () => {
+    expect(() =>
+      construct({ url: 'redis://127.0.0.1:6379', cluster: [{ host: '127.0.0.1', port: 7000 }] }),
+    ).toThrow(redisUrlAndClusterMessage('RedisBroker'));
   });
 
   it('a cluster needs ioredis 5.9 or later (older sharded subscribers never subscribe again after a shard restarts)', () => {

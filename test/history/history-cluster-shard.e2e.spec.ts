@@ -10,19 +10,6 @@ import { ResumingClient } from './history-client.js';
 import { startInstance, stopInstances } from './history-instances.js';
 import { Publisher } from './history-workload.js';
 
-/** The first topic `quiet:<i>` whose slot the cluster's node `index` owns. */
-async function topicOnNode(cluster: RedisCluster, index: number): Promise<string> {
-  const node = cluster.nodes[index]!;
-  const myself = (await node.cli('cluster', 'nodes'))
-    .split('\n')
-    .find((l) => l.includes('myself'))!;
-  const [first, last] = myself.trim().split(' ').at(-1)!.split('-').map(Number);
-  for (let i = 0; ; i++) {
-    const slot = Number(await node.cli('cluster', 'keyslot', `quiet:${i}`));
-    if (slot >= first! && slot <= last!) return `quiet:${i}`;
-  }
-}
-
 /**
  * A Redis Cluster shard restarts without failover (its data kept): a publication that reached the
  * shard's stream while the instance was not subscribed to it any more (Pub/Sub is at most once)
@@ -45,7 +32,7 @@ describe.skipIf(skipWithoutRedisServer)(
       cluster = await RedisCluster.start(3, { persist: true });
       const nodes = cluster.addresses.map(({ host, port }) => `${host}:${port}`).join(',');
       instances.push(await startInstance({ REDIS_CLUSTER: nodes }));
-      const topic = await topicOnNode(cluster, 1);
+      const topic = await cluster.topicOn(1);
       const client = new ResumingClient([topic]);
       await client.connect(instances[0]!.base);
       const publisher = await Publisher.open(instances[0]!.base);
@@ -94,7 +81,7 @@ describe.skipIf(skipWithoutRedisServer)(
       try {
         await broker.start(() => {});
         expect(broker.stats().connected).toBe(true);
-        const topic = await topicOnNode(own, 1);
+        const topic = await own.topicOn(1);
         await own.nodes[1]!.kill();
         // The client stays `ready`; publications to the shard's topics fail.
         await until(

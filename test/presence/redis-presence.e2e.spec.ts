@@ -2,50 +2,21 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresenceMember } from '../../src/index.js';
 import { connectWebSocket, type WebSocketTestClient } from '../../src/testing/index.js';
-import { startInstance, type RunningProcess } from '../support/process.js';
+import type { RunningProcess } from '../support/process.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
+import {
+  converged,
+  joinedNames,
+  leftNames,
+  listed,
+  online as connectOnline,
+  startPresenceInstances,
+  stopPresenceInstances,
+} from './presence-instances.js';
 
 const skip = skipWithoutRedisServer;
 /** The instances' `heartbeatMs`: short, so that the bounds are measured in seconds. */
 const HEARTBEAT_MS = 1000;
-
-/** Names listed by `GET /members` of an instance, sorted; undefined while it answers an error. */
-async function listed(port: number, topic = 'lobby'): Promise<string[] | undefined> {
-  const response = await fetch(`http://127.0.0.1:${port}/members?topic=${topic}`);
-  if (!response.ok) return undefined;
-  const members = (await response.json()) as PresenceMember[];
-  return members.map((member) => String(member.info.name)).toSorted();
-}
-
-/** Polls until every instance of `ports` lists exactly `names`; resolves with the time it took. */
-async function converged(ports: number[], names: string[], timeoutMs = 10_000): Promise<number> {
-  const started = Date.now();
-  const want = names.toSorted();
-  for (;;) {
-    const lists = await Promise.all(ports.map((port) => listed(port)));
-    if (lists.every((list) => JSON.stringify(list) === JSON.stringify(want))) {
-      return Date.now() - started;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new Error(`not converged to ${want} within ${timeoutMs} ms: ${JSON.stringify(lists)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The `presence` events a client got, as [joined names, left names]. */
-function changes(client: WebSocketTestClient): [string[], string[]][] {
-  return client.messages
-    .map((data) => JSON.parse(String(data)))
-    .filter((message) => message.type === 'presence')
-    .map((event: { joins: PresenceMember[]; leaves: PresenceMember[] }) => [
-      event.joins.map((member) => String(member.info.name)),
-      event.leaves.map((member) => String(member.info.name)),
-    ]);
-}
-
-const leftNames = (client: WebSocketTestClient) => changes(client).flatMap(([, left]) => left);
-const joinedNames = (client: WebSocketTestClient) => changes(client).flatMap(([joined]) => joined);
 
 describe.skipIf(skip)(
   `RedisPresence, three instance processes on one Redis${skip ? redisMissing : ''}`,
@@ -55,10 +26,7 @@ describe.skipIf(skip)(
     const ports: number[] = [];
     const clients: WebSocketTestClient[] = [];
     const online = async (instance: number, name: string) => {
-      const client = await connectWebSocket(
-        `ws://127.0.0.1:${ports[instance]}/online?name=${name}`,
-      );
-      await client.expectMessage(/"type":"members"/);
+      const client = await connectOnline(ports[instance]!, name);
       clients.push(client);
       return client;
     };
@@ -66,8 +34,7 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       redis = await RedisProcess.start();
       const env = { REDIS_URL: redis.url, PRESENCE_HEARTBEAT_MS: String(HEARTBEAT_MS) };
-      for (let i = 0; i < 3; i++) {
-        const started = await startInstance('dist/sample/examples/presence/main.js', env);
+      for (const started of await startPresenceInstances(3, env)) {
         instances.push(started);
         ports.push(started.port);
       }
@@ -75,8 +42,7 @@ describe.skipIf(skip)(
 
     afterAll(async () => {
       for (const client of clients) client.terminate();
-      for (const instance of instances) instance.child.kill('SIGTERM');
-      await Promise.all(instances.map((instance) => instance.exited));
+      await stopPresenceInstances(instances);
       await redis?.kill();
     });
 

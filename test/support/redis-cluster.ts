@@ -69,6 +69,19 @@ export class RedisCluster {
     }
   }
 
+  /** The first name `<prefix>:<i>` whose slot (as a key or a hash tag) node `index` owns. */
+  async topicOn(index: number, prefix = 'quiet'): Promise<string> {
+    const node = this.nodes[index]!;
+    const myself = (await node.cli('cluster', 'nodes'))
+      .split('\n')
+      .find((line) => line.includes('myself'))!;
+    const [first, last] = myself.trim().split(' ').at(-1)!.split('-').map(Number);
+    for (let i = 0; ; i++) {
+      const slot = Number(await node.cli('cluster', 'keyslot', `${prefix}:${i}`));
+      if (slot >= first! && slot <= last!) return `${prefix}:${i}`;
+    }
+  }
+
   /** Kills one node (SIGKILL) and starts it again on its port, in its shard: no failover. */
   async restartNode(index: number): Promise<void> {
     const node = this.nodes[index]!;

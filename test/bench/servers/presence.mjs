@@ -1,17 +1,25 @@
 // A presence store of the BUILT library (dist/src), measured inside this process: join and leave
 // cost per operation, then `list()` and `count()` of one topic at `members` members.
-// Usage: node presence.mjs in-process|redis   (redis: starts a redis-server of its own)
+// Usage: node presence.mjs in-process|redis|redis-cluster   (redis: starts a redis-server of its
+// own; redis-cluster: a 3-master Redis Cluster of its own, the topic on one shard)
 import { InProcessPresence, RedisPresence } from '../../../dist/src/index.js';
 import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
-import { startRedis } from '../redis-server.mjs';
+import { startRedis, startRedisCluster } from '../redis-server.mjs';
 
 const [store = 'in-process'] = process.argv.slice(2);
 const TOPIC = 'bench';
 
-const redis = store === 'redis' ? await startRedis() : undefined;
-const presence = redis
-  ? new RedisPresence({ url: redis.url, prefix: `bench-${process.pid}` })
-  : new InProcessPresence();
+const redis =
+  store === 'redis'
+    ? await startRedis()
+    : store === 'redis-cluster'
+      ? await startRedisCluster()
+      : undefined;
+const prefix = `bench-${process.pid}`;
+const presence =
+  redis === undefined
+    ? new InProcessPresence()
+    : new RedisPresence(redis.url ? { url: redis.url, prefix } : { cluster: redis.nodes, prefix });
 let events = 0;
 await presence.start(() => events++);
 
