@@ -6,9 +6,6 @@ import { invalidRedisOptionMessage } from '../redis/redis.messages.js';
 export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>
   invalidRedisOptionMessage('RedisBroker', option, value, expected);
 
-export const redisClientMissingMessage = (cause: string) =>
-  `RedisBroker needs the "ioredis" package (${cause}): npm install ioredis`;
-
 export const redisUnreachableMessage = (url: string, cause: string) =>
   `Redis at ${url} is not reachable (${cause}); publish and broadcast serve this instance only until it is. Retrying.`;
 
@@ -20,9 +17,6 @@ export const redisUndeliveredMessage = (url: string) =>
 
 export const redisRestoredMessage = (url: string, undelivered: number) =>
   `Reconnected to Redis at ${url}; ${undelivered} message(s) published meanwhile reached this instance's sockets only`;
-
-export const redisClusterClientTooOldMessage = (version: string) =>
-  `RedisBroker({ cluster }) and RedisPresence({ cluster }) need ioredis 5.9 or later (found ${version}): older versions do not subscribe again to a shard's channels after it restarts. npm install ioredis@latest`;
 
 export const redisClusterRoutingMessage =
   "RedisBroker: a Redis Cluster needs routing: 'interest' (each topic's channel on its shard); drop routing: 'single-channel'";

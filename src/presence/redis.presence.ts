@@ -341,14 +341,17 @@ export class RedisPresence implements WebSocketPresence {
     const client = this.client;
     if (this.target.cluster === undefined || client === undefined || this.checkingShards) return;
     this.checkingShards = true;
-    void clusterServing(client).then((serving) => {
-      this.checkingShards = false;
-      if (this.client !== client) return;
-      const wasAway = this.shardAway;
-      this.shardAway = !serving;
-      if (!serving) this.noteLost('a shard does not serve its slots');
-      else if (wasAway) this.reassertSoon();
-    });
+    // A check that fails outright (the client closed under it) counts as a shard away.
+    void clusterServing(client)
+      .catch(() => false)
+      .then((serving) => {
+        this.checkingShards = false;
+        if (this.client !== client) return;
+        const wasAway = this.shardAway;
+        this.shardAway = !serving;
+        if (!serving) this.noteLost('a shard does not serve its slots');
+        else if (wasAway) this.reassertSoon();
+      });
   }
 
   // Commands go on regularly (every heartbeat's refresh and sweep): `connected` follows them.

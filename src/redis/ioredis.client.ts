@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import {
-  redisClientMissingMessage,
-  redisClusterClientTooOldMessage,
-} from '../broker/broker.messages.js';
+import { redisClientMissingMessage, redisClusterClientTooOldMessage } from './redis.messages.js';
 
 /** `ioredis`'s client class, as both 5.x and 6.x export it. */
 export type RedisConstructor = new (url: string, options: RedisOptions) => Redis;

@@ -18,3 +18,9 @@ export const clusterNodesExpected = "a non-empty array of { host: 'h', port: 637
 
 export const redisUrlAndClusterMessage = (owner: string) =>
   `new ${owner}(options): give either url (a standalone Redis) or cluster (a Redis Cluster's startup nodes), not both`;
+
+export const redisClientMissingMessage = (cause: string) =>
+  `RedisBroker and RedisPresence need the "ioredis" package (${cause}): npm install ioredis`;
+
+export const redisClusterClientTooOldMessage = (version: string) =>
+  `RedisBroker({ cluster }) and RedisPresence({ cluster }) need ioredis 5.9 or later (found ${version}): older versions do not subscribe again to a shard's channels after it restarts. npm install ioredis@latest`;

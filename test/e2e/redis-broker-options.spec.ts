@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   invalidRedisBrokerOptionMessage,
-  redisClusterClientTooOldMessage,
   redisClusterRoutingMessage,
 } from '../../src/broker/broker.messages.js';
 import { checkClusterClientVersion } from '../../src/redis/ioredis.client.js';
-import { redisUrlAndClusterMessage } from '../../src/redis/redis.messages.js';
+import {
+  redisClusterClientTooOldMessage,
+  redisUrlAndClusterMessage,
+} from '../../src/redis/redis.messages.js';
 import { RedisBroker, type RedisBrokerOptions } from '../../src/index.js';
 
 const construct = (options: Record<string, unknown>) =>
