@@ -8,6 +8,7 @@ import {
   runScript,
   type RedisClusterNode,
 } from '../redis/ioredis.client.js';
+import { topicKeyBase } from '../redis/redis-hash-tag.js';
 import { createClient, redisTarget, type RedisTarget } from '../redis/redis-target.js';
 import type {
   PresenceEvent,
@@ -40,7 +41,8 @@ export interface RedisPresenceOptions {
   /**
    * Start of every key and of the events channel; the instances of one application share it.
    * Keys are `<prefix>:{<topic>}:presence` (sorted set) and `<prefix>:{<topic>}:presence:info`
-   * (hash), the channel `<prefix>:presence`. Default `'nestjs-ws-routes'`.
+   * (hash; a topic that is empty or starts with `}`: `<prefix>:}{@}<topic>:presence...`, as in
+   * `RedisBroker`), the channel `<prefix>:presence`. Default `'nestjs-ws-routes'`.
    */
   prefix?: string;
   /**
@@ -241,7 +243,7 @@ export class RedisPresence implements WebSocketPresence {
   }
 
   private keys(topic: string): [string, string] {
-    const zset = `${this.prefix}:{${topic}}:presence`;
+    const zset = `${topicKeyBase(this.prefix, topic)}:presence`;
     return [zset, `${zset}:info`];
   }
 

@@ -113,6 +113,24 @@ describe.skipIf(skip)(
       expect(a.stats()).toEqual({ name: 'redis', connected: true, members: 2 });
     });
 
+    it('serves topics whose hash tag would be empty ("", "}x") or odd, as any other, with their events', async () => {
+      const seenB: PresenceEvent[] = [];
+      const a = await start();
+      const b = await start(seenB);
+      const odd = ['', '}', '}x', '{', '{}', 'a{b}c', 'a}b'];
+      for (const topic of odd) await a.join(topic, member(`in-${topic}`));
+      await expect.poll(() => seenB.map((event) => event.topic)).toEqual(odd);
+      for (const topic of odd) {
+        expect(await b.list(topic)).toEqual([member(`in-${topic}`)]);
+        expect(await b.count(topic)).toBe(1);
+      }
+      await a.leave('}x', 'in-}x');
+      expect(await b.list('}x')).toEqual([]);
+      await expect
+        .poll(() => seenB.at(-1))
+        .toEqual({ topic: '}x', joins: [], leaves: [member('in-}x')] });
+    });
+
     it('a shard restart (no failover): its topics reject list and count, the others serve; members back within one period', async () => {
       const a = await start();
       const b = await start();
