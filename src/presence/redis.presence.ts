@@ -5,6 +5,7 @@ import {
   clusterServing,
   isCommandTimeout,
   redisScript,
+  restSubscriberWhileDown,
   runScript,
   type RedisClusterNode,
 } from '../redis/ioredis.client.js';
@@ -178,6 +179,7 @@ export class RedisPresence implements WebSocketPresence {
       redis.on('close', () => this.noteLost('connection closed'));
     }
     subscriber.on('close', () => (this.subscribed = false));
+    if (this.target.cluster !== undefined) restSubscriberWhileDown(client, subscriber);
     this.timers = [
       setInterval(() => this.reassertAll(), this.heartbeatMs),
       setInterval(() => this.sweepAll(), this.heartbeatMs / 4),
