@@ -1,3 +1,5 @@
+import { topicKeyBase } from '../redis/redis-hash-tag.js';
+
 /**
  * The Redis broker's Lua scripts, after Centrifugo's `broker_redis.go`: per topic a meta HASH
  * (`e` epoch, `s` top offset) and a STREAM whose entry ids are `<offset>-0`. Both keys of a topic
@@ -58,19 +60,4 @@ return {epoch, top, entries}
 export function streamKeys(prefix: string, topic: string): [string, string] {
   const base = topicKeyBase(prefix, topic);
   return [`${base}:stream`, `${base}:meta`];
-}
-
-/** `}`: Redis takes a hash tag from the first `{` to the next `}`, and an empty one as none. */
-const CLOSING_BRACE = 0x7d;
-
-/**
- * What a topic's keys and channel start with: `<prefix>:{<topic>}`, so that its hash tag (its
- * Redis Cluster slot) is the topic. A topic that is empty or starts with `}` would give an empty
- * tag, which Redis ignores (each key then has a slot of its own, and the script fails with
- * CROSSSLOT); those get `<prefix>:}{@}<topic>`, tag `@`, which no other topic's name can produce
- * (theirs have `{` after the prefix).
- */
-export function topicKeyBase(prefix: string, topic: string): string {
-  if (topic.length === 0 || topic.charCodeAt(0) === CLOSING_BRACE) return `${prefix}:}{@}${topic}`;
-  return `${prefix}:{${topic}}`;
 }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { newEpoch } from '../history/memory-streams.js';
 import type { StreamRead } from '../interfaces/stream-position.interface.js';
 import { TickWriteBatch, type RedisClusterNode } from '../redis/ioredis.client.js';
+import { topicKeyBase } from '../redis/redis-hash-tag.js';
 import { createClient, redisTarget, type RedisTarget } from '../redis/redis-target.js';
 import {
   decodeBrokerMessage,
@@ -19,7 +20,7 @@ import {
   redisUnreachableMessage,
 } from './broker.messages.js';
 import { checkRedisBrokerOptions } from './redis-broker.options.js';
-import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys, topicKeyBase } from './redis-streams.lua.js';
+import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
 import { PLAIN, type PubSubMode, SHARDED, subscribeAll, unsubscribeOne } from './redis-pubsub.js';
 import type {
   BrokerMessage,

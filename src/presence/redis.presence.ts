@@ -5,9 +5,11 @@ import {
   clusterServing,
   isCommandTimeout,
   redisScript,
+  restSubscriberWhileDown,
   runScript,
   type RedisClusterNode,
 } from '../redis/ioredis.client.js';
+import { topicKeyBase } from '../redis/redis-hash-tag.js';
 import { createClient, redisTarget, type RedisTarget } from '../redis/redis-target.js';
 import type {
   PresenceEvent,
@@ -40,7 +42,8 @@ export interface RedisPresenceOptions {
   /**
    * Start of every key and of the events channel; the instances of one application share it.
    * Keys are `<prefix>:{<topic>}:presence` (sorted set) and `<prefix>:{<topic>}:presence:info`
-   * (hash), the channel `<prefix>:presence`. Default `'nestjs-ws-routes'`.
+   * (hash; a topic that is empty or starts with `}`: `<prefix>:}{@}<topic>:presence...`, as in
+   * `RedisBroker`), the channel `<prefix>:presence`. Default `'nestjs-ws-routes'`.
    */
   prefix?: string;
   /**
@@ -94,9 +97,10 @@ const BATCH = 500;
  *   overloaded), the same after `redisOptions.commandTimeout` (default 5000 ms), shutdown included.
  *
  * Every key of a topic carries the topic as a Redis Cluster hash tag, so each script touches one
- * slot: on a Redis Cluster (`cluster`) topics spread over the shards. A shard that is away only
- * affects its own topics: their `list`/`count` reject (after about 1 s of the cluster client's
- * retries), their joins and leaves resolve then; the shard's return is noticed within a quarter
+ * slot: on a Redis Cluster (`cluster`) topics spread over the shards. A shard that is away
+ * affects its own topics (every topic once Redis's `cluster-node-timeout` has passed, unless the
+ * nodes run `cluster-require-full-coverage no`): their `list`/`count` reject (after about 1 s of
+ * the cluster client's retries), their joins and leaves resolve then; the shard's return is noticed within a quarter
  * period and its topics' members recorded again. Needs the optional peer dependency `ioredis`
  * (5.x or 6.x; 5.9 or later for a cluster).
  *
@@ -176,6 +180,7 @@ export class RedisPresence implements WebSocketPresence {
       redis.on('close', () => this.noteLost('connection closed'));
     }
     subscriber.on('close', () => (this.subscribed = false));
+    if (this.target.cluster !== undefined) restSubscriberWhileDown(client, subscriber);
     this.timers = [
       setInterval(() => this.reassertAll(), this.heartbeatMs),
       setInterval(() => this.sweepAll(), this.heartbeatMs / 4),
@@ -241,7 +246,7 @@ export class RedisPresence implements WebSocketPresence {
   }
 
   private keys(topic: string): [string, string] {
-    const zset = `${this.prefix}:{${topic}}:presence`;
+    const zset = `${topicKeyBase(this.prefix, topic)}:presence`;
     return [zset, `${zset}:info`];
   }
 

@@ -130,6 +130,21 @@ export async function clusterServing(client: Redis): Promise<boolean> {
 }
 
 /**
+ * On a Redis Cluster: stops `subscriber` while `client` (on the same cluster) has lost every node,
+ * and starts it again once `client` is back. ioredis's cluster subscriber picks another node as
+ * soon as its connection ends, without a pause, so while no node answers it reconnects in a tight
+ * loop (a whole core, thousands of connections a second); `client` retries at its own pace.
+ */
+export function restSubscriberWhileDown(client: Redis, subscriber: Redis): void {
+  client.on('close', () => {
+    if (subscriber.status !== 'end') subscriber.disconnect();
+  });
+  client.on('ready', () => {
+    if (subscriber.status === 'end') subscriber.connect().catch(() => {});
+  });
+}
+
+/**
  * Coalesces what one standalone client writes during a tick into one socket write: the first
  * command of a tick corks the client's socket (`net.Socket.cork()`), a `process.nextTick` uncorks
  * it, and Node hands the queued commands to the kernel in one `writev` system call instead of one

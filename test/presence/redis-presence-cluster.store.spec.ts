@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisPresence, type PresenceEvent, type RedisPresenceOptions } from '../../src/index.js';
@@ -111,6 +112,55 @@ describe.skipIf(skip)(
       }
       expect(b.stats()).toEqual({ name: 'redis', connected: true, members: 0 });
       expect(a.stats()).toEqual({ name: 'redis', connected: true, members: 2 });
+    });
+
+    it('serves topics whose hash tag would be empty ("", "}x") or odd, as any other, with their events', async () => {
+      const seenB: PresenceEvent[] = [];
+      const a = await start();
+      const b = await start(seenB);
+      const odd = ['', '}', '}x', '{', '{}', 'a{b}c', 'a}b'];
+      for (const topic of odd) await a.join(topic, member(`in-${topic}`));
+      // Each once; topics on different shards may arrive in any order (each crosses the bus).
+      await expect.poll(() => seenB.map((event) => event.topic).toSorted()).toEqual(odd.toSorted());
+      for (const topic of odd) {
+        expect(await b.list(topic)).toEqual([member(`in-${topic}`)]);
+        expect(await b.count(topic)).toBe(1);
+      }
+      await a.leave('}x', 'in-}x');
+      expect(await b.list('}x')).toEqual([]);
+      await expect
+        .poll(() => seenB.at(-1))
+        .toEqual({ topic: '}x', joins: [], leaves: [member('in-}x')] });
+    });
+
+    it('every node away: reconnects at its retry pace (no tight loop), and hears events again once they are back', async () => {
+      const seenB: PresenceEvent[] = [];
+      const a = await start();
+      const b = await start(seenB);
+      await Promise.all(cluster.nodes.map((node) => node.kill()));
+      // Stand-ins on the nodes' ports that count the connections the two stores open to them.
+      let attempts = 0;
+      const standIns = cluster.addresses.map(({ port }) =>
+        createServer((socket) => {
+          attempts++;
+          socket.destroy();
+        }).listen(port, '127.0.0.1'),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500)); // past the first reconnections
+      attempts = 0;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const perSecond = attempts;
+      await Promise.all(standIns.map((server) => new Promise((resolve) => server.close(resolve))));
+      // Two stores, two clients each, three nodes, a retry every 100 ms at most: 120 a second.
+      expect(perSecond).toBeLessThanOrEqual(120);
+
+      await Promise.all(cluster.nodes.map((node) => node.restart()));
+      await cluster.waitUntilOk();
+      await expect.poll(() => b.stats().connected, { timeout: 10_000 }).toBe(true);
+      await a.join(topics[0]!, member('after'));
+      await expect
+        .poll(() => seenB.at(-1), { timeout: 5000 })
+        .toEqual({ topic: topics[0], joins: [member('after')], leaves: [] });
     });
 
     it('a shard restart (no failover): its topics reject list and count, the others serve; members back within one period', async () => {
