@@ -11,8 +11,9 @@ interface UncheckedOptions {
 
 /**
  * Refuses, at construction, the `RedisBroker` options it could only misread later: a `routing`
- * other than the two (a typo would silently mean another design), a `connectTimeoutMs`, `readTimeoutMs` or `historyMetaTtlMs` that is not a time,
- * and single-channel routing on a cluster. (`url` and `cluster`: `redisTarget`.)
+ * other than the two (a typo would silently mean another design), a `connectTimeoutMs`,
+ * `readTimeoutMs` or `historyMetaTtlMs` that is not a time, and single-channel routing on a
+ * cluster. (`url` and `cluster` are checked by `redisTarget`.)
  */
 export function checkRedisBrokerOptions(options: UncheckedOptions): void {
   const { routing, cluster } = options;

@@ -101,8 +101,8 @@ const BATCH = 500;
  * affects its own topics (every topic once Redis's `cluster-node-timeout` has passed, unless the
  * nodes run `cluster-require-full-coverage no`): their `list`/`count` reject (after about 1 s of
  * the cluster client's retries), their joins and leaves resolve then; the shard's return is
- * noticed within a quarter period and its topics' members recorded again. Needs the optional peer dependency `ioredis`
- * (5.x or 6.x; 5.9 or later for a cluster).
+ * noticed within a quarter period and its topics' members recorded again. Needs the optional
+ * peer dependency `ioredis` (5.x or 6.x; 5.9 or later for a cluster).
  *
  * @example
  * ```ts
