@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChildProcessPeer } from '../ipc.mjs';
 import { startRedis } from '../redis-server.mjs';
-import { publishEverywhere, sleep } from './scale.mjs';
+import { askAll, publishEverywhere, sleep } from './scale.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -61,7 +61,6 @@ function scenariosAt(o, rate) {
 }
 
 const cpuMicros = (usage) => usage.user + usage.system;
-const askAll = (peers, cmd, args) => Promise.all(peers.map((peer) => peer.request(cmd, args)));
 
 /** One design, one scenario, fresh processes (Redis, N broker instances, a publisher): its metrics. */
 export async function measureBrokerOnly(scenario, serverId, scaleConfig, prefix) {

@@ -283,7 +283,8 @@ export function publishEverywhere(publishers, follow, topology, config, duration
   );
 }
 
-const askAll = (peers, cmd) => Promise.all(peers.map((peer) => peer.request(cmd)));
+/** Sends `cmd` to every peer at once; resolves with their answers, in order. */
+export const askAll = (peers, cmd) => Promise.all(peers.map((peer) => peer.request(cmd)));
 
 async function measureWindow({ instances, publishers, clients, redis, follow, topology, config }) {
   const armed = await clients.request('arm', { mark: 'm' });
