@@ -1,3 +1,10 @@
+/**
+ * `nestjs-ws-routes`: raw RFC 6455 WebSocket routes for NestJS, with handlers per connection, Nest
+ * guards at the handshake, a registry, broadcast, topics, history and presence.
+ *
+ * @packageDocumentation
+ * @module nestjs-ws-routes
+ */
 export { WsModule } from './ws.module.js';
 export {
   WebSocketRoute,

@@ -4,7 +4,7 @@ export const WEBSOCKET_ROUTE_METADATA = 'nestjs-ws-routes:route';
 /** Property set on the upgrade request while the handshake guards run (see `isWebSocketHandshake`). */
 export const WEBSOCKET_HANDSHAKE = Symbol.for('nestjs-ws-routes:handshake');
 
-/** Defaults of the module and route options; the README's options table mirrors them. */
+/** Defaults of the module and route options; the options table of docs/options-and-errors.md mirrors them. */
 export const DEFAULT_OPTIONS = {
   maxPayload: 1024 * 1024,
   closeTimeoutMs: 5000,

@@ -1,4 +1,4 @@
-/** Texts of the errors users can hit; the README's "Errors" section explains each with its fix. */
+/** Texts of the errors users can hit; docs/options-and-errors.md explains each with its fix. */
 export const duplicateRouteMessage = (path: string, first: string, second: string) =>
   `Two WebSocket routes have the full path "${path}": ${first} and ${second}. ` +
   'Give one of them another path.';

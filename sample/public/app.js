@@ -1,5 +1,5 @@
 // The chat page's client: plain browser JavaScript, no build step. It speaks chat.v1 (see the
-// README's "The chat protocol") to /chat and reconnects with backoff when the connection drops,
+// docs/getting-started.md, "The chat protocol") to /chat and reconnects with backoff when the connection drops,
 // sending the room's last position it saw, so the server replays what it missed meanwhile.
 const PROTOCOL = 'chat.v1';
 const RETRY_FIRST_MS = 500;
@@ -127,7 +127,7 @@ function connect() {
 }
 
 /**
- * The library's close-code convention (README "Close codes: reconnect or not", the same rule as
+ * The library's close-code convention (docs/lifecycle.md, "Close codes: reconnect or not", the same rule as
  * `isReconnectCloseCode()`; this page has no build step to import it): reconnect after 1001,
  * 1006, 1011-1014, 3000-3499 and 4000-4499, not after the others.
  */

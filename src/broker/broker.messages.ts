@@ -1,6 +1,6 @@
 import { invalidRedisOptionMessage } from '../redis/redis.messages.js';
 
-/** Texts the brokers log or throw; the README's "Errors you can hit" table explains them. */
+/** Texts the brokers log or throw; the "Errors you can hit" table of docs/options-and-errors.md explains them. */
 
 /** `new RedisBroker(options)` throws this (a `TypeError`) for an option it cannot run with. */
 export const invalidRedisBrokerOptionMessage = (option: string, value: unknown, expected: string) =>

@@ -1,4 +1,4 @@
-/** Texts the presence stores throw or log; the README's "Errors you can hit" table explains them. */
+/** Texts the presence stores throw or log; the "Errors you can hit" table of docs/options-and-errors.md explains them. */
 export const presenceInfoNotJsonMessage = (topic: string, cause: string) =>
   `joinPresence("${topic}", info): info must be a JSON-serialisable object (${cause})`;
 

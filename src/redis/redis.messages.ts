@@ -2,7 +2,7 @@ import { optionValue } from '../ws.messages.js';
 
 /**
  * Texts about where a Redis store connects, shared by `RedisBroker` and `RedisPresence`; the
- * README's "Errors you can hit" table explains them.
+ * "Errors you can hit" table of docs/options-and-errors.md explains them.
  */
 
 /** `new <owner>(options)` throws this (a `TypeError`) for an option it cannot run with. */

@@ -2,6 +2,7 @@
  * `nestjs-ws-routes/testing`: connect real WebSocket clients to a Nest app in tests.
  *
  * @packageDocumentation
+ * @module nestjs-ws-routes/testing
  */
 export { connectWebSocket, type ConnectWebSocketOptions } from './connect-websocket.js';
 export {

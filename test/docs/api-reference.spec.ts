@@ -1,9 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/process.js';
 
-const ENTRY_POINTS = ['src/index.ts', 'src/testing/index.ts'];
+/** The public entry points: typedoc.json's list, which `npm run docs` documents in docs/api/. */
+const TYPEDOC = JSON.parse(readFileSync(`${ROOT}/typedoc.json`, 'utf8')) as {
+  entryPoints: string[];
+  out: string;
+};
+const ENTRY_POINTS = TYPEDOC.entryPoints;
 
 /** Every exported symbol of an entry point, with the TSDoc of its declaration. */
 function exportsOf(entry: string): { name: string; doc: string }[] {
@@ -27,11 +36,15 @@ function exportsOf(entry: string): { name: string; doc: string }[] {
   });
 }
 
-function apiReference(): string {
-  const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
-  const start = readme.indexOf('## API reference');
-  const end = readme.indexOf('\n## ', start + 1);
-  return readme.slice(start, end === -1 ? undefined : end);
+/** Every file under `dir`, by path relative to it, with its text. */
+function filesOf(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(path.slice(dir.length + 1), readFileSync(path, 'utf8'));
+  }
+  return files;
 }
 
 describe.each(ENTRY_POINTS)('public API of %s', (entry) => {
@@ -44,11 +57,37 @@ describe.each(ENTRY_POINTS)('public API of %s', (entry) => {
   it('has TSDoc on every export', () => {
     expect(exported.filter(({ doc }) => doc.trim() === '').map(({ name }) => name)).toEqual([]);
   });
+});
 
-  it("lists every export in the README's API reference", () => {
-    const reference = apiReference();
-    expect(
-      exported.filter(({ name }) => !reference.includes('`' + name)).map(({ name }) => name),
-    ).toEqual([]);
+describe('the generated API reference in docs/api', () => {
+  it('has a page for every export of every entry point', () => {
+    const titles = new Set(
+      [...filesOf(join(ROOT, TYPEDOC.out)).values()].map(
+        (text) => /^# [A-Za-z ]+: (\w+)/.exec(text)?.[1],
+      ),
+    );
+    const missing = ENTRY_POINTS.flatMap((entry) =>
+      exportsOf(entry)
+        .map(({ name }) => name)
+        .filter((name) => !titles.has(name)),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('is what `npm run docs` generates from the code now', { timeout: 180_000 }, async () => {
+    const out = mkdtempSync(join(tmpdir(), 'api-reference-'));
+    try {
+      await promisify(execFile)(join(ROOT, 'node_modules/.bin/typedoc'), ['--out', out], {
+        cwd: ROOT,
+      });
+      const fresh = filesOf(out);
+      const committed = filesOf(join(ROOT, TYPEDOC.out));
+      const stale = [...new Set([...fresh.keys(), ...committed.keys()])].filter(
+        (path) => fresh.get(path) !== committed.get(path),
+      );
+      expect(stale, `docs/api is out of date in these files: run \`npm run docs\``).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -17,9 +17,9 @@ describe('close-code convention', () => {
     expect(isReconnectCloseCode(WebSocketCloseCode.LOST_CONTINUITY)).toBe(true);
   });
 
-  it('names only codes a server may send, each in the README table', () => {
-    const readme = readFileSync(`${ROOT}/README.md`, 'utf8');
-    const table = readme.slice(readme.indexOf('### Close codes'), readme.indexOf('### Errors and'));
+  it("names only codes a server may send, each in the lifecycle guide's table", () => {
+    const guide = readFileSync(`${ROOT}/docs/lifecycle.md`, 'utf8');
+    const table = guide.slice(guide.indexOf('## Close codes'), guide.indexOf('## Errors and'));
     for (const [name, code] of Object.entries(WebSocketCloseCode)) {
       expect([name, isSendableCloseCode(code)]).toEqual([name, true]);
       expect(table).toContain(`${code} \`${name}\``);

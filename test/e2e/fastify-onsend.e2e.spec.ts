@@ -18,7 +18,7 @@ import { ADAPTERS, connect, nextMessage, startApp } from '../support/app.js';
 import { openRaw, refused } from '../support/handshake.js';
 import { handshakeRequest } from '../support/raw-http.js';
 
-// README "Handshake", row 9 on Fastify: the 101 is sent through the reply, so what runs on the way
+// docs/handshake.md, step 9 on Fastify: the 101 is sent through the reply, so what runs on the way
 // out of any reply (onSend hooks, a middleware's writeHead hook) runs for it, and it stays a clean
 // RFC 6455 101 (no header describing a body).
 
@@ -189,7 +189,7 @@ describe('onSend and writeHead hooks on the 101 (fastify)', () => {
   });
 });
 
-// Express runs the same hooks in its own way (README row 9): both platforms must agree.
+// Express runs the same hooks in its own way (docs/handshake.md, step 9): both platforms must agree.
 describe.each(ADAPTERS)(
   "a middleware's writeHead hook that throws on the handshake (%s)",
   (adapter) => {

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
 import { ADAPTERS, connect, startApp, until } from '../support/app.js';
 
-// What an open connection keeps of its handshake (README "Performance"): the platform's request
+// What an open connection keeps of its handshake (docs/performance.md, "Where the time goes"): the platform's request
 // with what guards and middleware put on it, not the handshake's response. Reachability is
 // tested with WeakRefs after a full GC, not with timings or byte counts.
 

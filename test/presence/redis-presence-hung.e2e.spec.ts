@@ -14,7 +14,7 @@ import { ADAPTERS, startApp, until } from '../support/app.js';
 import { RedisProcess, redisMissing, skipWithoutRedisServer } from '../support/redis.js';
 
 const skip = skipWithoutRedisServer;
-/** The store's default `commandTimeout` (documented in the README's Presence section). */
+/** The store's default `commandTimeout` (documented in docs/presence.md). */
 const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
 
 /** Joins `lobby`, sends the members; closes with 1013 and the error when presence is unavailable. */

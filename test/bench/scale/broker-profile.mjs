@@ -1,6 +1,6 @@
 // The broker's own CPU in a scale-out instance: V8's sampling profiler runs in-process
 // (`node:inspector`) over the measured window, and each sample is given to the broker or not by the
-// code it is running. The rule (README, "Scale-out scenarios"): from the sample's leaf frame
+// code it is running. The rule (docs/performance.md, "Scale-out scenarios"): from the sample's leaf frame
 // towards the root, the first frame whose script is *owned* decides. A frame is owned when its url
 // is a file of the app (not `node:` internals, not V8's own `(garbage collector)`, `(program)`,
 // `(idle)`, `(root)`, which have no url); it is the broker's when that file belongs to the Redis

@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/process.js';
 
-/** The README's "The reference sample" section, which quotes the sample's code. */
-const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const start = readme.indexOf('## The reference sample');
-const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+/** The getting-started guide: the reference sample's tour, which quotes the sample's code. */
+const section = readFileSync(join(ROOT, 'docs/getting-started.md'), 'utf8');
 
 function sourceLines(dir: string): Set<string> {
   const lines = new Set<string>();
@@ -18,7 +16,7 @@ function sourceLines(dir: string): Set<string> {
   return lines;
 }
 
-describe('README tour of the reference sample', () => {
+describe('getting-started tour of the reference sample', () => {
   it('quotes code that exists in sample/, line for line', () => {
     const source = sourceLines(join(ROOT, 'sample'));
     const excerpts = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
