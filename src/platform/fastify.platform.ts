@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
-import type { HttpPlatform } from './http-platform.interface.js';
+import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
 /**
  * `@nestjs/platform-fastify` copies this metadata of a route method into the route's Fastify
@@ -57,6 +57,27 @@ const constraintStrategy = {
   mustMatchWhenDerived: true,
 };
 
+/**
+ * Fastify builds its request class once, with the `trustProxy` option's getters, and keeps it under
+ * a private symbol (`kRequest`, described `fastify.Request`): a view of the raw request on its
+ * prototype gives the `hostname` Fastify will give. Undefined if a release moves it.
+ */
+function fastifyHostnameReader(instance: unknown): HostnameReader | undefined {
+  if (typeof instance !== 'object' || instance === null) return undefined;
+  const key = Object.getOwnPropertySymbols(instance).find(
+    (symbol) => symbol.description === 'fastify.Request',
+  );
+  const requestClass = key === undefined ? undefined : (instance as Record<symbol, unknown>)[key];
+  const prototype = (requestClass as { prototype?: object } | undefined)?.prototype;
+  if (typeof requestClass !== 'function' || !prototype || !('hostname' in prototype))
+    return undefined;
+  return (request) => {
+    const view = Object.create(prototype) as { raw: IncomingMessage; hostname?: string };
+    view.raw = request;
+    return view.hostname;
+  };
+}
+
 /** Fastify (through `@nestjs/platform-fastify`): `FastifyRequest` and `FastifyReply`. */
 export const fastifyPlatform: HttpPlatform = {
   prepare(instance) {
@@ -66,6 +87,7 @@ export const fastifyPlatform: HttpPlatform = {
   },
   rawRequest: (request) => (request as FastifyRequestLike).raw,
   hostname: (request) => (request as FastifyRequestLike).hostname,
+  hostnameReader: fastifyHostnameReader,
   routePath: (request) => (request as FastifyRequestLike).routeOptions?.url,
   params: (request) => (request as FastifyRequestLike).params ?? {},
   commit(reply, raw, upgrade) {
