@@ -20,7 +20,6 @@ interface FastifyInstanceLike {
 interface FastifyReplyLike {
   code(statusCode: number): FastifyReplyLike;
   send(): FastifyReplyLike;
-  getHeaders(): OutgoingHttpHeaders;
 }
 
 /** Node's response, seen for its own (temporary) `writeHead`/`end` over its prototype's. */
@@ -78,6 +77,27 @@ function fastifyHostnameReader(instance: unknown): HostnameReader | undefined {
   };
 }
 
+function isHeaders(value: unknown): value is OutgoingHttpHeaders {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sets `headers` on the raw response as `writeHead` would, except that its `Set-Cookie` lines come
+ * after those already there (a middleware's `res.setHeader()`), where Node would replace them.
+ */
+function addHeaders(response: ServerResponse, headers: OutgoingHttpHeaders | undefined): void {
+  if (headers === undefined) return;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (name.toLowerCase() === 'set-cookie' && response.hasHeader(name)) {
+      response.appendHeader(name, value as string | readonly string[]);
+    } else {
+      response.setHeader(name, value);
+    }
+  }
+}
+
 /** Fastify (through `@nestjs/platform-fastify`): `FastifyRequest` and `FastifyReply`. */
 export const fastifyPlatform: HttpPlatform = {
   prepare(instance) {
@@ -105,11 +125,15 @@ export const fastifyPlatform: HttpPlatform = {
       if (statusCode !== 101) {
         return Reflect.apply(this.writeHead, this, [statusCode, ...rest]) as ServerResponse;
       }
+      // The reply's headers join the raw response's, then the middleware's hooks add theirs on
+      // top, as for a GET (on-headers applies the headers given to `writeHead` before its
+      // listeners run); Set-Cookie lines add up instead of replacing each other.
+      addHeaders(this, rest.findLast(isHeaders));
       // A hook that throws makes the answer an error, written as usual: `end` is still Node's.
       if (hooked !== undefined) this.writeHead(101);
       // Fastify ends the reply next: nothing of it is written (the socket goes to `ws` first).
       response.end = () => this;
-      upgrade(fastifyReply.getHeaders());
+      upgrade(this.getHeaders());
       return this;
     };
     fastifyReply.code(101).send();
