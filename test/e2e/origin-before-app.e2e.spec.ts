@@ -2,6 +2,7 @@ import {
   Controller,
   Injectable,
   Module,
+  VersioningType,
   type CanActivate,
   type INestApplication,
   type MiddlewareConsumer,
@@ -16,6 +17,7 @@ import { EchoHandler, WebSocketRoute, WsModule, WsServer } from '../../src/index
 import { foreignOriginReason, originNotAllowedReason } from '../../src/ws.messages.js';
 import { ADAPTERS, connect, startApp, type AdapterName } from '../support/app.js';
 import { refused } from '../support/handshake.js';
+import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 
 // The origin check (default same-host rule, `allowedOrigins` list or predicate) refuses before the
 // request enters the app: no middleware, Fastify hook, router handler or guard of the app sees a
@@ -50,13 +52,29 @@ class OriginFirstController {
   predicate() {}
 }
 
-function originFirstModule(port?: number) {
+/** Two routes at one path, told apart by their version (a header), each with its own origin list. */
+@Controller({ version: '1' })
+class VersionOneController {
+  @WebSocketRoute('multi', EchoHandler, { allowedOrigins: ['https://one.example'] })
+  multi() {}
+}
+
+@Controller({ version: '2' })
+class VersionTwoController {
+  @WebSocketRoute('multi', EchoHandler, { allowedOrigins: ['https://two.example'] })
+  multi() {}
+}
+
+function originFirstModule(port?: number, sharedPath = false) {
   @Module({
     imports: [
       WsModule.forRoot(port === undefined ? {} : { port, host: '127.0.0.1' }),
       ThrottlerModule.forRoot([{ ttl: 60_000, limit: 3 }]),
     ],
-    controllers: [OriginFirstController],
+    controllers: [
+      OriginFirstController,
+      ...(sharedPath ? [VersionOneController, VersionTwoController] : []),
+    ],
     providers: [
       // a global guard, as in the Nest docs' throttler setup, before the counting one
       ...(port === undefined ? [{ provide: APP_GUARD, useClass: ThrottlerGuard }] : []),
@@ -154,6 +172,26 @@ describe.each(ADAPTERS)('origin refused before the app (%s)', (adapter) => {
     expect(seen).toEqual({ middleware: 0, hook: 0, guard: 0, predicate: 1 });
     expect(await opens('/predicate', { Origin: 'https://a.partner.example' })).toBe(true);
     expect(await opens('/listed', { Origin: 'https://app.example.com' })).toBe(true);
+    expect(seen.guard).toBe(2);
+  });
+
+  it('routes that share a path with different rules: refused before the app only when every rule refuses; else the route the router picks decides', async () => {
+    let port: number;
+    ({ app, port } = await startApp(
+      { imports: [originFirstModule(undefined, true)] },
+      (nest) => nest.enableVersioning({ type: VersioningType.HEADER, header: 'X-Api-Version' }),
+      adapter,
+    ));
+    const status = async (version: string, origin: string) => {
+      const request = handshakeRequest('/multi', { 'X-Api-Version': version, Origin: origin });
+      return (await rawRequest(port, request, 300)).status;
+    };
+    expect(await status('2', 'https://evil.example')).toBe(403);
+    expect(seen.guard).toBe(0);
+    expect(await status('2', 'https://two.example')).toBe(101);
+    expect(seen.guard).toBe(1);
+    // version 2's rule lets it in before the app; the router picks version 1, whose rule refuses it
+    expect(await status('1', 'https://two.example')).toBe(403);
     expect(seen.guard).toBe(2);
   });
 
