@@ -106,6 +106,7 @@ export class WsHost
       () => this.registry.size,
       httpPlatformOf(adapter),
       this.options.handshakeTimeoutMs,
+      adapter?.getInstance(),
     );
     this.dispatcher.attach(server);
     this.wsServer.bind(server, ownPort);

@@ -5,6 +5,7 @@ import { WebSocketCloseException } from '../errors/websocket-close.exception.js'
 import {
   kAlive,
   kClosed,
+  kCloseSent,
   kDrain,
   kDrainPending,
   kIdleTicks,
@@ -23,6 +24,7 @@ import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
 import { WebSocketCloseCode } from './close-codes.js';
+import { sentCloseCodeOf } from './frame-errors.js';
 import { Heartbeat } from './heartbeat.js';
 
 /** The handler of a `ws` socket, set once when the connection opens. */
@@ -72,6 +74,7 @@ export class ConnectionLifecycle {
     handler[kDrain] = undefined;
     handler[kDrainPending] = undefined;
     handler[kClosed] = undefined;
+    handler[kCloseSent] = undefined;
     (socket as BoundSocket)[kHandler] = handler;
     socket.on('message', onSocketMessage as SocketListener);
     socket.on('close', onSocketClose as SocketListener);
@@ -202,6 +205,9 @@ export class ConnectionLifecycle {
 
   /** @internal called by the socket's close listener. */
   release(handler: WebSocketHandler, code: number, reason: string): void {
+    // The close this server started, not the peer's answer to it (or 1006 when it gave none).
+    const sent = handler[kCloseSent];
+    if (sent !== undefined) ({ code, reason } = sent);
     const route = routeOf(handler);
     const event = { code, reason };
     handler[kClosed] = event;
@@ -297,6 +303,11 @@ function onSocketClose(this: BoundSocket, code: number, reason: Buffer): void {
 
 function onSocketError(this: BoundSocket, error: Error): void {
   const handler = this[kHandler];
+  // `ws` refused a frame and sent a close frame with this code before telling us.
+  if (handler[kCloseSent] === undefined) {
+    const code = sentCloseCodeOf(error);
+    if (code !== undefined) handler[kCloseSent] = { code, reason: '' };
+  }
   lifecycleOf(handler).runHook(handler, handler.onError, error);
 }
 

@@ -100,7 +100,7 @@ function beat(handler: WebSocketHandler): void {
   const socket = handler[kSocket];
   if (socket.readyState !== WebSocket.OPEN) return;
   if (!handler[kAlive]) {
-    socket.terminate();
+    handler.terminate();
     return;
   }
   handler[kAlive] = false;

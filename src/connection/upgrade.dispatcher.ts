@@ -58,6 +58,8 @@ export class UpgradeDispatcher implements HandshakeSteps {
     /** The app's HTTP platform; undefined on the standalone port (the route table decides there). */
     private readonly platform?: HttpPlatform,
     private readonly handshakeTimeoutMs: number = DEFAULT_OPTIONS.handshakeTimeoutMs,
+    /** The platform's app (Express's `app`, the Fastify instance), for its proxy-trust setting. */
+    private readonly platformInstance?: unknown,
   ) {}
 
   attach(server: Server): void {
@@ -69,6 +71,7 @@ export class UpgradeDispatcher implements HandshakeSteps {
         this.table,
         this,
         this.handshakeTimeoutMs,
+        this.platformInstance,
       );
     }
     this.listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;

@@ -13,3 +13,5 @@ export const kDrain = Symbol('drain');
 export const kDrainPending = Symbol('drainPending');
 export const kClosed = Symbol('closed');
 export const kForward = Symbol('forward');
+/** The close this server started (the first Close frame it sent, or a drop), whatever the peer answered. */
+export const kCloseSent = Symbol('closeSent');

@@ -21,6 +21,7 @@ import {
 import {
   kAlive,
   kClosed,
+  kCloseSent,
   kDrain,
   kDrainPending,
   kForward,
@@ -114,12 +115,22 @@ export abstract class WebSocketHandler {
   [kDrainPending]: boolean | undefined;
   /** @internal how the connection ended, once it has (replayed by `closed$`). */
   [kClosed]: WebSocketCloseEvent | undefined;
+  /** @internal the close this server started, once it has: what `onClose` gets. */
+  [kCloseSent]: WebSocketCloseEvent | undefined;
 
   /** Called once the handshake succeeded and the controller method ran. */
   onOpen?(): unknown;
   /** Called for every message: text as `string`, binary as `Buffer`. */
   onMessage?(data: WebSocketMessage): unknown;
-  /** Called once when the connection has closed; 1006 means it ended without a close frame. */
+  /**
+   * Called once when the connection has closed. When this server closed it (`closedByServer`), it
+   * gets the code and reason this server sent, whatever the peer answered (or if it never did):
+   * `close(code, reason)`'s, 1002 for a malformed frame, 1007 for invalid UTF-8, 1009 for a
+   * message over `maxPayload`, 1008 `backpressure limit`, 1001 `idle timeout`, 1001 at shutdown
+   * (reasons empty for the frame errors, which `ws` sends without one), 1006 after `terminate()`
+   * or a missed heartbeat. Otherwise the peer's code and reason: 1005 for a close frame without a
+   * code, 1006 when the connection ended without a close frame.
+   */
   onClose?(code: number, reason: string): unknown;
   /** Called with protocol errors (`ws` closes the connection after them) and socket errors. */
   onError?(error: Error): unknown;
@@ -250,18 +261,33 @@ export abstract class WebSocketHandler {
    * Starts the closing handshake with `code` and `reason` after what is already queued.
    * Throws `InvalidCloseCodeError` for a code that may not be sent or a reason over 123 bytes.
    * Calling it again, or on a closed connection, does nothing. If the peer does not answer
-   * within `closeTimeoutMs`, the socket is destroyed (`onClose` then gets 1006).
+   * within `closeTimeoutMs`, the socket is destroyed; `onClose` gets `code` and `reason` either way.
    */
   close(code: number = WebSocketCloseCode.NORMAL, reason = ''): void {
     assertSendableClose(code, reason);
     const socket = this[kSocket];
     // ws bounds the close handshake itself (its `closeTimeout` is the route's `closeTimeoutMs`).
-    if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
+    if (socket.readyState !== WebSocket.OPEN) return;
+    this[kCloseSent] ??= { code, reason };
+    socket.close(code, reason);
   }
 
   /** Destroys the connection at once, without a close frame (`onClose` gets 1006). */
   terminate(): void {
-    this[kSocket].terminate();
+    const socket = this[kSocket];
+    if (socket.readyState !== WebSocket.CLOSED) this[kCloseSent] ??= DROPPED;
+    socket.terminate();
+  }
+
+  /**
+   * Whether this server closed the connection: it started the closing handshake (sent the first
+   * Close frame, RFC 6455 section 7.1.2: `close()`, a frame `ws` refused, backpressure, idle
+   * timeout, shutdown) or dropped it (`terminate()`, a missed heartbeat). False while open, and
+   * when the peer closed it or vanished. Read it in `onClose` to tell "we closed it" (the code
+   * is then the one sent) from "the peer closed it" (the code is the peer's).
+   */
+  get closedByServer(): boolean {
+    return this[kCloseSent] !== undefined;
   }
 
   /**
@@ -362,6 +388,9 @@ export abstract class WebSocketHandler {
 }
 
 const EMPTY_TOPICS: ReadonlySet<string> = new Set();
+
+/** What `onClose` gets after this server dropped the connection without a close frame. */
+const DROPPED: WebSocketCloseEvent = Object.freeze({ code: 1006, reason: '' });
 
 type SendOptions = { binary: boolean };
 const TEXT: SendOptions = { binary: false };

@@ -108,14 +108,15 @@ export class TopicSequencer {
     const plan = planRecovery(read, options.since, history.recoveryLimit);
     resumer.epoch = read.epoch;
     resumer.last = plan.recovered ? (options.since?.offset ?? read.top) : read.top;
+    // Everything sent before the result counts: the history read back, and the live publications
+    // that arrived while it was read (held, sent after it unless the read had them too).
+    let replayed = 0;
     for (const publication of plan.replay) {
       const position = { offset: publication.offset, epoch: read.epoch };
-      this.sendTo(resumer, {
-        ...position,
-        payload: build(history, publication.data, position, topic),
-      });
+      const payload = build(history, publication.data, position, topic);
+      if (this.sendTo(resumer, { ...position, payload })) replayed++;
     }
-    for (const built of resumer.held ?? []) this.sendTo(resumer, built);
+    for (const built of resumer.held ?? []) if (this.sendTo(resumer, built)) replayed++;
     // `position` is where the connection is now: what comes after it waits for the caller's code
     // after `await subscribe()` (e.g. a frame carrying `position`, which a client resumes from:
     // a later publication sent before that frame would be replayed to it again on its resume).
@@ -126,7 +127,7 @@ export class TopicSequencer {
     return {
       recovered: plan.recovered,
       reason: plan.reason,
-      replayed: plan.replay.length,
+      replayed,
       position,
     };
   }
@@ -310,11 +311,13 @@ export class TopicSequencer {
     this.promoteIfCaughtUp(topic, state, resumer);
   }
 
-  private sendTo(resumer: Resumer, built: Built): void {
-    if (built.epoch === resumer.epoch && built.offset <= resumer.last) return;
+  /** Sends `built` unless the resumer has it already (by offset); returns whether it was sent. */
+  private sendTo(resumer: Resumer, built: Built): boolean {
+    if (built.epoch === resumer.epoch && built.offset <= resumer.last) return false;
     resumer.epoch = built.epoch;
     resumer.last = built.offset;
     this.host.deliver(resumer.handler, built.payload);
+    return true;
   }
 
   /** Once this instance's sequence has reached the resumer's offset, it joins the subscribers. */

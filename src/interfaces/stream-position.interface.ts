@@ -51,15 +51,21 @@ export interface SubscribeOptions {
 
 /**
  * What `handler.subscribe()` resolves to (Centrifugo's `recovered` flag). Without `since`,
- * `recovered` is true (nothing was asked for). When false, nothing was replayed: the connection
- * gets the live publications from `position` on, and the application should reload its state.
+ * `recovered` is true (nothing was asked for). When false, nothing of the history was replayed:
+ * the connection gets the live publications from `position` on, and the application should reload
+ * its state.
  */
 export interface RecoveryResult {
   /** Whether every publication after `since` was sent (or none was asked for). */
   recovered: boolean;
   /** Why not, when `recovered` is false. */
   reason?: RecoveryFailureReason;
-  /** How many publications were replayed. */
+  /**
+   * How many publications the connection was sent before `subscribe()` resolved: those read back
+   * from the history and, with a sequencing broker (`RedisBroker`), the live ones that arrived
+   * while it was read (sent after them, in order, once; `position` includes them). When
+   * `recovered` is false, only the latter (the history after `since` is not replayed).
+   */
   replayed: number;
   /**
    * The position the connection is at now; undefined for a topic without history. With a

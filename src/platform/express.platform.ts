@@ -2,7 +2,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
-import type { HttpPlatform } from './http-platform.interface.js';
+import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
 type Middleware = (this: unknown, request: unknown, response: unknown, next: () => void) => unknown;
 type RouteMethod = (this: unknown, path: unknown, ...handlers: unknown[]) => unknown;
@@ -90,11 +90,27 @@ function learnRouterFields(request: IncomingMessage): void {
   }
 }
 
+/**
+ * Express's request prototype of the app (`app.request`, whose getters read `app.get('trust proxy
+ * fn')`), over a view of the raw request: its `hostname` as Express will compute it.
+ */
+function expressHostnameReader(instance: unknown): HostnameReader | undefined {
+  const prototype = (instance as { request?: object } | undefined)?.request;
+  if (prototype === undefined || !('hostname' in prototype)) return undefined;
+  return (request) => {
+    const view = Object.create(prototype) as Pick<ExpressRequestLike, 'headers' | 'socket'>;
+    view.headers = request.headers;
+    view.socket = request.socket;
+    return (view as ExpressRequestLike).hostname;
+  };
+}
+
 /** Express (through `@nestjs/platform-express`). */
 export const expressPlatform: HttpPlatform = {
   prepare: (instance) => routesSkipHandshakes(instance as ExpressAppLike),
   rawRequest: (request) => request as IncomingMessage,
   hostname: (request) => (request as ExpressRequestLike).hostname,
+  hostnameReader: expressHostnameReader,
   routePath(request) {
     const path = (request as ExpressRequestLike).route?.path;
     return typeof path === 'string' ? path : undefined;

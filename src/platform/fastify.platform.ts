@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
-import type { HttpPlatform } from './http-platform.interface.js';
+import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
 /**
  * `@nestjs/platform-fastify` copies this metadata of a route method into the route's Fastify
@@ -20,7 +20,6 @@ interface FastifyInstanceLike {
 interface FastifyReplyLike {
   code(statusCode: number): FastifyReplyLike;
   send(): FastifyReplyLike;
-  getHeaders(): OutgoingHttpHeaders;
 }
 
 /** Node's response, seen for its own (temporary) `writeHead`/`end` over its prototype's. */
@@ -57,6 +56,48 @@ const constraintStrategy = {
   mustMatchWhenDerived: true,
 };
 
+/**
+ * Fastify builds its request class once, with the `trustProxy` option's getters, and keeps it under
+ * a private symbol (`kRequest`, described `fastify.Request`): a view of the raw request on its
+ * prototype gives the `hostname` Fastify will give. Undefined if a release moves it.
+ */
+function fastifyHostnameReader(instance: unknown): HostnameReader | undefined {
+  if (typeof instance !== 'object' || instance === null) return undefined;
+  const key = Object.getOwnPropertySymbols(instance).find(
+    (symbol) => symbol.description === 'fastify.Request',
+  );
+  const requestClass = key === undefined ? undefined : (instance as Record<symbol, unknown>)[key];
+  const prototype = (requestClass as { prototype?: object } | undefined)?.prototype;
+  if (typeof requestClass !== 'function' || !prototype || !('hostname' in prototype))
+    return undefined;
+  return (request) => {
+    const view = Object.create(prototype) as { raw: IncomingMessage; hostname?: string };
+    view.raw = request;
+    return view.hostname;
+  };
+}
+
+function isHeaders(value: unknown): value is OutgoingHttpHeaders {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sets `headers` on the raw response as `writeHead` would, except that its `Set-Cookie` lines come
+ * after those already there (a middleware's `res.setHeader()`), where Node would replace them.
+ */
+function addHeaders(response: ServerResponse, headers: OutgoingHttpHeaders | undefined): void {
+  if (headers === undefined) return;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (name.toLowerCase() === 'set-cookie' && response.hasHeader(name)) {
+      response.appendHeader(name, value as string | readonly string[]);
+    } else {
+      response.setHeader(name, value);
+    }
+  }
+}
+
 /** Fastify (through `@nestjs/platform-fastify`): `FastifyRequest` and `FastifyReply`. */
 export const fastifyPlatform: HttpPlatform = {
   prepare(instance) {
@@ -66,6 +107,7 @@ export const fastifyPlatform: HttpPlatform = {
   },
   rawRequest: (request) => (request as FastifyRequestLike).raw,
   hostname: (request) => (request as FastifyRequestLike).hostname,
+  hostnameReader: fastifyHostnameReader,
   routePath: (request) => (request as FastifyRequestLike).routeOptions?.url,
   params: (request) => (request as FastifyRequestLike).params ?? {},
   commit(reply, raw, upgrade) {
@@ -83,11 +125,15 @@ export const fastifyPlatform: HttpPlatform = {
       if (statusCode !== 101) {
         return Reflect.apply(this.writeHead, this, [statusCode, ...rest]) as ServerResponse;
       }
+      // The reply's headers join the raw response's, then the middleware's hooks add theirs on
+      // top, as for a GET (on-headers applies the headers given to `writeHead` before its
+      // listeners run); Set-Cookie lines add up instead of replacing each other.
+      addHeaders(this, rest.findLast(isHeaders));
       // A hook that throws makes the answer an error, written as usual: `end` is still Node's.
       if (hooked !== undefined) this.writeHead(101);
       // Fastify ends the reply next: nothing of it is written (the socket goes to `ws` first).
       response.end = () => this;
-      upgrade(fastifyReply.getHeaders());
+      upgrade(this.getHeaders());
       return this;
     };
     fastifyReply.code(101).send();

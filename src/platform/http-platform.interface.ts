@@ -1,5 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 
+/** The host name of a raw request as the platform would give it, no port. */
+export type HostnameReader = (request: IncomingMessage) => string | undefined;
+
 /**
  * What the handshake needs of an HTTP platform (Express, Fastify): one implementation a platform,
  * each in one file with that platform's internals.
@@ -11,6 +14,12 @@ export interface HttpPlatform {
   rawRequest(request: unknown): IncomingMessage;
   /** The request's host name as the platform sees it (`trust proxy` / `trustProxy` honoured), no port. */
   hostname(request: unknown): string | undefined;
+  /**
+   * Reads the host name of a raw request as the platform will see it (its proxy-trust setting
+   * honoured), before the platform has seen the request: the origin check runs before the app.
+   * Undefined when the platform does not offer it (the check then runs in the route).
+   */
+  hostnameReader(instance: unknown): HostnameReader | undefined;
   /** The path pattern of the route the platform matched, e.g. `/rooms/:room`. */
   routePath(request: unknown): string | undefined;
   /** The route parameters, as the platform decoded them. */

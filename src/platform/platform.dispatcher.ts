@@ -16,7 +16,7 @@ import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
 import { dispatchFailedMessage, handshakeTimedOutReason } from '../ws.messages.js';
-import type { HttpPlatform } from './http-platform.interface.js';
+import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 import { upgradeHeaderLines } from './upgrade-headers.js';
 
 /** What the platform dispatch needs of the connection step around it. */
@@ -38,12 +38,16 @@ export interface HandshakeSteps {
 
 type UpgradeRequest = IncomingMessage & Record<symbol, unknown>;
 
+const NO_ROUTES: readonly Route[] = [];
+
 /** One handshake while the platform dispatches it. */
 class PlatformHandshake implements PendingHandshake {
   settled = false;
   timer: NodeJS.Timeout | undefined;
   /** The socket's `close` listener, removed once settled: an open connection must not keep this. */
   onClose: (() => void) | undefined;
+  /** The routes whose origin rule let the request in before the app saw it. */
+  originAllowed: readonly Route[] = NO_ROUTES;
 
   constructor(
     private readonly dispatcher: PlatformDispatcher,
@@ -70,20 +74,37 @@ export class PlatformDispatcher {
   readonly pending = new Set<PlatformHandshake>();
   private readonly logger = new Logger('WebSocketRoute');
 
+  /** The host name as the platform will see it, read before it sees the request. */
+  private readonly readHostname: HostnameReader | undefined;
+  /** Whether a route has `allowedOrigins` (else a request without `Origin` passes every rule). */
+  private readonly originPredicates: boolean;
+
   constructor(
     private readonly server: Server,
     private readonly platform: HttpPlatform,
     private readonly table: RouteTable,
     private readonly steps: HandshakeSteps,
     private readonly defaultTimeoutMs: number,
-  ) {}
+    /** The platform's app (Express's `app`, the Fastify instance). */
+    instance?: unknown,
+  ) {
+    this.readHostname = platform.hostnameReader(instance);
+    this.originPredicates = table.routes.some((route) => route.options.allowedOrigins);
+  }
 
   dispatch(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
     toOriginForm(request);
+    const originAllowed = this.checkOriginFirst(request);
+    if (originAllowed instanceof HandshakeRejection) {
+      this.steps.count(originAllowed.status);
+      writeRejection(socket, originAllowed);
+      return;
+    }
     const response = new ServerResponse(request);
     response.shouldKeepAlive = false;
     response.assignSocket(socket as Socket);
     const handshake = new PlatformHandshake(this, request, socket, head, response);
+    handshake.originAllowed = originAllowed;
     request[kPendingHandshake] = handshake;
     request[WEBSOCKET_HANDSHAKE] = true;
     // declared before the platform sees the request: see `HttpPlatform.admit`
@@ -109,6 +130,35 @@ export class PlatformDispatcher {
     }
   }
 
+  /**
+   * The origin check before any code of the app (middleware, hooks, router, guards): a refused
+   * origin costs the app nothing (no guard's budget, no session touched). The route is not known
+   * yet, so every route whose pattern may take the path is asked (usually one): the request is
+   * refused when all refuse; the routes that let it in are returned, and a route the platform's
+   * router picks outside them is checked in `upgrade()`.
+   */
+  private checkOriginFirst(request: UpgradeRequest): readonly Route[] | HandshakeRejection {
+    const readHostname = this.readHostname;
+    if (readHostname === undefined) return NO_ROUTES;
+    if (request.headers.origin === undefined && !this.originPredicates) return NO_ROUTES;
+    const candidates = this.table.candidates(request.url ?? '/');
+    if (candidates.length === 0) return NO_ROUTES;
+    let refusal: HandshakeRejection | undefined;
+    let hostname: string | undefined;
+    let read = false;
+    const hostnameOnce = () => {
+      if (!read) hostname = readHostname(request);
+      read = true;
+      return hostname;
+    };
+    const allowed = candidates.filter((route) => {
+      const rejection = checkOrigin(request, route.options, hostnameOnce);
+      refusal ??= rejection;
+      return rejection === undefined;
+    });
+    return allowed.length === 0 && refusal !== undefined ? refusal : allowed;
+  }
+
   /** Called by the route's handler once the app let the handshake through. */
   upgrade(
     handshake: PlatformHandshake,
@@ -127,7 +177,9 @@ export class PlatformDispatcher {
     const protocol = negotiateProtocol(raw, route.options);
     const rejection =
       typeof protocol === 'string'
-        ? (checkOrigin(raw, route.options, () => platform.hostname(request)) ??
+        ? ((handshake.originAllowed.includes(route)
+            ? undefined
+            : checkOrigin(raw, route.options, () => platform.hostname(request))) ??
           this.steps.checkCapacity(route))
         : protocol;
     if (rejection) throw this.toException(handshake, rejection);

@@ -37,6 +37,8 @@ export class RouteTable {
   private readonly byController = new Map<object, Route[]>();
   /** Every pattern in Nest 12 path syntax, case-insensitive: see `owns()`. */
   private readonly patterns: { regexp: RegExp; route: Route }[] = [];
+  /** Routes that share the pattern of the first route holding it (told apart by host or version). */
+  private readonly siblings = new Map<Route, Route[]>();
   private count = 0;
   /** The `handshakeTimeoutMs` of every route when they share one, else undefined. */
   private sharedTimeoutMs: number | undefined;
@@ -74,7 +76,12 @@ export class RouteTable {
     const existing =
       this.exact.get(pattern) ??
       this.parameterized.find((entry) => normalizePath(entry.route.path) === pattern)?.route;
-    if (existing) return existing;
+    if (existing) {
+      const siblings = this.siblings.get(existing);
+      if (siblings) siblings.push(route);
+      else this.siblings.set(existing, [route]);
+      return existing;
+    }
     const loose = looseRegExp(pattern);
     if (loose) this.patterns.push({ regexp: loose, route });
     const segments = pattern
@@ -118,6 +125,25 @@ export class RouteTable {
     if (found) return found;
     const path = pathOf(target);
     return this.patterns.find((pattern) => pattern.regexp.test(path))?.route;
+  }
+
+  /**
+   * Every route whose pattern may take `target` on the platform's router (`likelyRoute()`'s
+   * candidates, loosely matched): a check that every one of them refuses can refuse before the
+   * router has decided.
+   */
+  candidates(target: string): Route[] {
+    const found: Route[] = [];
+    const matched = this.match(target)?.route;
+    if (matched) found.push(matched);
+    const path = pathOf(target);
+    for (const { regexp, route } of this.patterns)
+      if (route !== matched && regexp.test(path)) found.push(route);
+    for (let i = 0, n = found.length; i < n; i++) {
+      const siblings = this.siblings.get(found[i]);
+      if (siblings) found.push(...siblings);
+    }
+    return found;
   }
 
   /** Finds the route for a request target, origin or absolute form (query string ignored). */

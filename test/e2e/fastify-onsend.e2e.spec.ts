@@ -16,7 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
 import { ADAPTERS, connect, nextMessage, startApp } from '../support/app.js';
 import { openRaw, refused } from '../support/handshake.js';
-import { handshakeRequest } from '../support/raw-http.js';
+import { handshakeRequest, headerValues } from '../support/raw-http.js';
 
 // docs/handshake.md, step 9 on Fastify: the 101 is sent through the reply, so what runs on the way
 // out of any reply (onSend hooks, a middleware's writeHead hook) runs for it, and it stays a clean
@@ -67,16 +67,6 @@ class OnSendController {
   providers: [CookieGuard],
 })
 class OnSendModule {}
-
-/** Every value of header `name` in a raw response head, in order (a header may repeat). */
-function headerValues(raw: string, name: string): string[] {
-  const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
-  return head
-    .split('\r\n')
-    .slice(1)
-    .filter((line) => line.slice(0, line.indexOf(':')).trim().toLowerCase() === name)
-    .map((line) => line.slice(line.indexOf(':') + 1).trim());
-}
 
 /** Opens a client, checks that it echoes, closes it. */
 async function echoes(url: string, headers?: Record<string, string>): Promise<void> {

@@ -62,6 +62,16 @@ export function rawRequest(
   });
 }
 
+/** Every value of header `name` in a raw response head, in order (a header may repeat). */
+export function headerValues(raw: string, name: string): string[] {
+  const head = raw.slice(0, raw.indexOf('\r\n\r\n'));
+  return head
+    .split('\r\n')
+    .slice(1)
+    .filter((line) => line.slice(0, line.indexOf(':')).trim().toLowerCase() === name)
+    .map((line) => line.slice(line.indexOf(':') + 1).trim());
+}
+
 export function parseResponse(raw: string): RawResponse {
   const end = raw.indexOf('\r\n\r\n');
   const head = end === -1 ? raw : raw.slice(0, end);
