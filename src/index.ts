@@ -66,7 +66,7 @@ export type {
   OriginPredicate,
   ProtocolSelector,
 } from './interfaces/websocket-route-options.interface.js';
-export { WebSocketCloseCode, isReconnectCloseCode } from './connection/close-codes.js';
+export { WebSocketCloseCode, isReconnectCloseCode } from './close-codes.js';
 export { WebSocketCloseException } from './errors/websocket-close.exception.js';
 export { WebSocketClosedError } from './errors/websocket-closed.error.js';
 export { InvalidCloseCodeError } from './errors/invalid-close-code.error.js';
