@@ -67,6 +67,7 @@ export type {
   ProtocolSelector,
 } from './interfaces/websocket-route-options.interface.js';
 export { WebSocketCloseCode, isReconnectCloseCode } from './close-codes.js';
+export { streamEnvelope, subscribedEnvelope, parseSince } from './history/stream-envelope.js';
 export { WebSocketCloseException } from './errors/websocket-close.exception.js';
 export { WebSocketClosedError } from './errors/websocket-closed.error.js';
 export { InvalidCloseCodeError } from './errors/invalid-close-code.error.js';

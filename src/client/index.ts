@@ -1,0 +1,24 @@
+/**
+ * `nestjs-ws-routes/client`: a WebSocket for browsers and Node 20+ that reconnects, honours the
+ * library's close codes and resumes its topics. No Nest, no Node built-ins.
+ */
+export {
+  ReconnectingWebSocket,
+  type ConnectionState,
+  type SendData,
+} from './reconnecting-websocket.js';
+export type { ReconnectingWebSocketOptions, UrlSource } from './client.options.js';
+export type { BackoffOptions } from './backoff.js';
+export {
+  FinalCloseEvent,
+  LostEvent,
+  ReconnectingEvent,
+  StreamMessageEvent,
+  type CloseCause,
+  type CloseInfo,
+  type ReconnectingWebSocketEventMap,
+} from './client.events.js';
+export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+export { WebSocketCloseCode, isReconnectCloseCode } from '../close-codes.js';
+export type { StreamEnvelope } from '../resume.wire.js';
+export type { StreamPosition } from '../interfaces/position.interface.js';

@@ -1,0 +1,280 @@
+import type { StreamPosition } from '../interfaces/position.interface.js';
+import { SINCE_PARAM, decodeEnvelope, formatSince, type StreamEnvelope } from '../resume.wire.js';
+import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
+import {
+  FinalCloseEvent,
+  LostEvent,
+  ReconnectingEvent,
+  StreamMessageEvent,
+  type CloseCause,
+  type CloseInfo,
+  type ReconnectingWebSocketEventMap,
+} from './client.events.js';
+import {
+  CLIENT_DEFAULTS,
+  type ReconnectingWebSocketOptions,
+  type UrlSource,
+} from './client.options.js';
+import { closeDecision, isFinalRefusal, refusedStatus } from './close-decision.js';
+import type { CloseEventLike, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+
+/**
+ * `'connecting'` an attempt is under way; `'open'` connected; `'reconnecting'` waiting for the
+ * next attempt; `'closed'` stopped for good (after the `close` event).
+ */
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** What `send()` takes: what a WebSocket sends. */
+export type SendData = Parameters<WebSocketLike['send']>[0];
+
+type Listener<K extends keyof ReconnectingWebSocketEventMap> =
+  | ((event: ReconnectingWebSocketEventMap[K]) => void)
+  | { handleEvent(event: ReconnectingWebSocketEventMap[K]): void };
+
+type BaseListener = Parameters<EventTarget['addEventListener']>[1];
+
+type ListenerOptions = boolean | { once?: boolean; passive?: boolean; signal?: AbortSignal };
+
+/** The browser's globals the client uses when they are there (never in Node). */
+const env = globalThis as unknown as {
+  WebSocket?: WebSocketConstructor;
+  location?: { href: string };
+  addEventListener?: (type: string, listener: () => void) => void;
+  removeEventListener?: (type: string, listener: () => void) => void;
+  document?: {
+    visibilityState: string;
+    addEventListener(type: string, listener: () => void): void;
+    removeEventListener(type: string, listener: () => void): void;
+  };
+};
+
+/**
+ * A WebSocket that reconnects and resumes its topics: exponential back-off with full jitter, the
+ * library's close-code convention (`isReconnectCloseCode`), the last position seen per topic sent
+ * back on every reconnect (`?since=`), an attempt at once when the browser comes back online or
+ * visible. The client half of Centrifugo's recovery, for any server that follows the convention
+ * (`streamEnvelope`, `subscribedEnvelope` and `parseSince` on the server). An `EventTarget`:
+ * `open`, `message`, `reconnecting`, `lost`, `close` (final).
+ *
+ * @example
+ * const socket = new ReconnectingWebSocket('/chat?room=lobby', { protocols: 'chat.v1' });
+ * socket.addEventListener('message', (event) => show(JSON.parse(event.data as string)));
+ * socket.addEventListener('lost', () => reloadRoom());
+ * @throws TypeError when there is no global `WebSocket` and no `WebSocket` option.
+ */
+export class ReconnectingWebSocket extends EventTarget {
+  #state: ConnectionState = 'connecting';
+  #socket: WebSocketLike | undefined;
+  #detach: (() => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #attempt = 0;
+  #refused = 0;
+  #queue: SendData[] = [];
+  readonly #positions = new Map<string, StreamPosition>();
+  readonly #url: UrlSource;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #options: ReconnectingWebSocketOptions & typeof CLIENT_DEFAULTS;
+  readonly #backoff: typeof DEFAULT_BACKOFF;
+
+  constructor(url: UrlSource, options: ReconnectingWebSocketOptions = {}) {
+    super();
+    const WebSocket = options.WebSocket ?? env.WebSocket;
+    if (!WebSocket) {
+      throw new TypeError(
+        "No global WebSocket (Node 20): pass one, e.g. `import { WebSocket } from 'ws'` and { WebSocket }",
+      );
+    }
+    this.#WebSocket = WebSocket;
+    this.#url = url;
+    this.#options = { ...CLIENT_DEFAULTS, ...options };
+    this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    env.addEventListener?.('online', this.#wake);
+    env.document?.addEventListener('visibilitychange', this.#wake);
+    void this.#connect();
+  }
+
+  /** Where the connection is: `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** The last position seen per topic: what the next reconnect sends. */
+  get positions(): ReadonlyMap<string, StreamPosition> {
+    return this.#positions;
+  }
+
+  /**
+   * Sends `data` if connected and returns true. Not connected: queues it if `queue` allows
+   * (sent on the next `open`) and returns true, else returns false (nothing is sent).
+   */
+  send(data: SendData): boolean {
+    if (this.#state === 'open') this.#socket!.send(data);
+    else if (this.#state !== 'closed' && this.#queue.length < this.#options.queue)
+      this.#queue.push(data);
+    else return false;
+    return true;
+  }
+
+  /** Closes for good (`code` default 1000): no reconnect; fires `close` with `cause: 'client'`. */
+  close(code = 1000, reason = ''): void {
+    if (this.#state === 'closed') return;
+    const socket = this.#socket;
+    this.#detach?.();
+    socket?.close(code, reason);
+    this.#stop({ code, reason }, 'client');
+  }
+
+  override addEventListener<K extends keyof ReconnectingWebSocketEventMap>(
+    type: K,
+    listener: Listener<K> | null,
+    options?: ListenerOptions,
+  ): void {
+    super.addEventListener(type, listener as BaseListener, options);
+  }
+
+  override removeEventListener<K extends keyof ReconnectingWebSocketEventMap>(
+    type: K,
+    listener: Listener<K> | null,
+    options?: boolean | { capture?: boolean },
+  ): void {
+    super.removeEventListener(type, listener as BaseListener, options);
+  }
+
+  /** Online again, or visible again: the waiting attempt starts now. */
+  readonly #wake = (): void => {
+    if (this.#state !== 'reconnecting' || env.document?.visibilityState === 'hidden') return;
+    clearTimeout(this.#timer);
+    void this.#connect();
+  };
+
+  async #connect(): Promise<void> {
+    this.#state = 'connecting';
+    let url: string;
+    try {
+      url = await this.#attemptUrl();
+    } catch (error) {
+      return this.#closed({ code: 1006, reason: `url: ${String(error)}` }, false, true);
+    }
+    if (this.#state !== 'connecting') return; // closed meanwhile
+    const socket = new this.#WebSocket(url, this.#options.protocols);
+    let opened = false;
+    let status: number | undefined;
+    const timeout = setTimeout(() => {
+      detach();
+      socket.close();
+      this.#closed({ code: 1006, reason: 'connect timeout' }, false, true);
+    }, this.#options.connectTimeoutMs);
+    const onOpen = () => {
+      opened = true;
+      clearTimeout(timeout);
+      this.#opened();
+    };
+    const onMessage = (event: { data: unknown }) => this.#receive(event.data);
+    const onError = (event: unknown) => void (status ??= refusedStatus(event));
+    const onClose = (event: CloseEventLike) => {
+      detach();
+      if (status !== undefined && !opened && isFinalRefusal(status)) {
+        return this.#stop({ code: event.code, reason: `handshake refused: ${status}` }, 'refused');
+      }
+      this.#closed({ code: event.code, reason: event.reason }, opened);
+    };
+    const listeners = { open: onOpen, message: onMessage, error: onError, close: onClose };
+    const detach = () => {
+      clearTimeout(timeout);
+      for (const [type, listener] of Object.entries(listeners)) {
+        socket.removeEventListener(type, listener);
+      }
+      socket.addEventListener('error', ignore); // `ws` throws an error event nobody listens to
+      this.#socket = this.#detach = undefined;
+    };
+    for (const [type, listener] of Object.entries(listeners))
+      socket.addEventListener(type, listener);
+    this.#socket = socket;
+    this.#detach = detach;
+  }
+
+  /** The URL of this attempt: the app's, as a ws: or wss: URL, with the positions it has. */
+  async #attemptUrl(): Promise<string> {
+    const source = typeof this.#url === 'function' ? await this.#url() : this.#url;
+    const url = new URL(source, env.location?.href);
+    url.protocol = url.protocol.replace(/^http/, 'ws');
+    const encode = this.#options.encodeSince ?? appendSince;
+    encode(url, this.#positions);
+    return url.href;
+  }
+
+  #opened(): void {
+    this.#state = 'open';
+    this.#attempt = this.#refused = 0;
+    for (const data of this.#queue.splice(0)) this.#socket!.send(data);
+    this.dispatchEvent(new Event('open'));
+  }
+
+  #receive(data: unknown): void {
+    const envelope = (this.#options.decode ?? decodeText)(data);
+    if (!envelope) return void this.dispatchEvent(new StreamMessageEvent(data));
+    const { topic, position } = envelope;
+    const known = this.#positions.get(topic);
+    if (envelope.data !== undefined) {
+      // At or before the last position seen of the same stream: seen already.
+      if (known?.epoch === position.epoch && position.offset <= known.offset) return;
+      this.#positions.set(topic, position);
+      this.dispatchEvent(new StreamMessageEvent(envelope.data, topic, position));
+      return;
+    }
+    this.#positions.set(topic, position);
+    if (envelope.recovered === false) this.#lose(topic, envelope.reason ?? 'unknown');
+  }
+
+  /**
+   * A connection ended: decide from its close code whether, and how, to come back. `notRefused`:
+   * the attempt failed on our side (connect timeout, URL), not a close by the server.
+   */
+  #closed(close: CloseInfo, opened: boolean, notRefused = false): void {
+    if (this.#state === 'closed') return;
+    if (!opened && !notRefused && ++this.#refused >= this.#options.maxRefused) {
+      return this.#stop(close, 'refused');
+    }
+    const decision = opened ? closeDecision(close.code) : 'resume';
+    if (decision === 'stop') return this.#stop(close, 'server');
+    this.#state = 'reconnecting';
+    if (decision === 'reload') {
+      const topics = [...this.#positions.keys()];
+      this.#positions.clear();
+      if (topics.length === 0) this.#lose(undefined, close.reason);
+      for (const topic of topics) this.#lose(topic, close.reason);
+      if (this.state === 'closed') return; // the app closed on `lost`
+    }
+    const attempt = ++this.#attempt;
+    if (attempt > this.#options.maxAttempts) return this.#stop(close, 'attempts');
+    const delayMs = backoffDelay(attempt, this.#backoff);
+    this.#timer = setTimeout(() => void this.#connect(), delayMs);
+    this.dispatchEvent(new ReconnectingEvent(attempt, delayMs, close));
+  }
+
+  #lose(topic: string | undefined, reason: string): void {
+    if (this.#state !== 'closed') this.dispatchEvent(new LostEvent(topic, reason));
+  }
+
+  #stop(close: CloseInfo, cause: CloseCause): void {
+    this.#state = 'closed';
+    clearTimeout(this.#timer);
+    this.#queue = [];
+    env.removeEventListener?.('online', this.#wake);
+    env.document?.removeEventListener('visibilitychange', this.#wake);
+    this.dispatchEvent(new FinalCloseEvent(close.code, close.reason, cause));
+  }
+}
+
+function ignore(): void {}
+
+function decodeText(data: unknown): StreamEnvelope | undefined {
+  return typeof data === 'string' ? decodeEnvelope(data) : undefined;
+}
+
+/** The default `encodeSince`: one `since=<offset>:<epoch>:<topic>` per topic. */
+function appendSince(url: URL, positions: ReadonlyMap<string, StreamPosition>): void {
+  for (const [topic, position] of positions) {
+    url.searchParams.append(SINCE_PARAM, formatSince(topic, position));
+  }
+}
