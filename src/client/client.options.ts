@@ -1,10 +1,7 @@
-import type { StreamPosition } from '../interfaces/position.interface.js';
 import type { StreamEnvelope } from '../resume.wire.js';
+import type { SinceEncoder } from './attempt-url.js';
 import type { BackoffOptions } from './backoff.js';
 import type { WebSocketConstructor } from './websocket-like.js';
-
-/** The server's URL, or a function that gives it for each attempt (e.g. with a fresh token). */
-export type UrlSource = string | URL | (() => string | URL | Promise<string | URL>);
 
 /** Options of `new ReconnectingWebSocket(url, options)`. */
 export interface ReconnectingWebSocketOptions {
@@ -39,7 +36,7 @@ export interface ReconnectingWebSocketOptions {
    * Puts the positions in the URL of an attempt in another form. Default: one
    * `since=<offset>:<epoch>:<topic>` query parameter per topic (`parseSince` on the server).
    */
-  encodeSince?: (url: URL, positions: ReadonlyMap<string, StreamPosition>) => void;
+  encodeSince?: SinceEncoder;
 }
 
 export const CLIENT_DEFAULTS = {

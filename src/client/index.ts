@@ -7,7 +7,8 @@ export {
   type ConnectionState,
   type SendData,
 } from './reconnecting-websocket.js';
-export type { ReconnectingWebSocketOptions, UrlSource } from './client.options.js';
+export type { ReconnectingWebSocketOptions } from './client.options.js';
+export type { SinceEncoder, UrlSource } from './attempt-url.js';
 export type { BackoffOptions } from './backoff.js';
 export {
   FinalCloseEvent,

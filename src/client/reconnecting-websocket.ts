@@ -1,5 +1,6 @@
 import type { StreamPosition } from '../interfaces/position.interface.js';
-import { SINCE_PARAM, decodeEnvelope, formatSince, type StreamEnvelope } from '../resume.wire.js';
+import { decodeEnvelope, type StreamEnvelope } from '../resume.wire.js';
+import { attemptUrl, type UrlSource } from './attempt-url.js';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import {
   FinalCloseEvent,
@@ -10,13 +11,14 @@ import {
   type CloseInfo,
   type ReconnectingWebSocketEventMap,
 } from './client.events.js';
-import {
-  CLIENT_DEFAULTS,
-  type ReconnectingWebSocketOptions,
-  type UrlSource,
-} from './client.options.js';
+import { CLIENT_DEFAULTS, type ReconnectingWebSocketOptions } from './client.options.js';
 import { closeDecision, isFinalRefusal, refusedStatus } from './close-decision.js';
-import type { CloseEventLike, WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+import type {
+  CloseEventLike,
+  WebSocketConstructor,
+  WebSocketEventType,
+  WebSocketLike,
+} from './websocket-like.js';
 
 /**
  * `'connecting'` an attempt is under way; `'open'` connected; `'reconnecting'` waiting for the
@@ -151,7 +153,12 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#state = 'connecting';
     let url: string;
     try {
-      url = await this.#attemptUrl();
+      url = await attemptUrl(
+        this.#url,
+        this.#positions,
+        this.#options.encodeSince,
+        env.location?.href,
+      );
     } catch (error) {
       return this.#closed({ code: 1006, reason: `url: ${String(error)}` }, false, true);
     }
@@ -178,29 +185,21 @@ export class ReconnectingWebSocket extends EventTarget {
       }
       this.#closed({ code: event.code, reason: event.reason }, opened);
     };
-    const listeners = { open: onOpen, message: onMessage, error: onError, close: onClose };
+    const listeners = [
+      ['open', onOpen],
+      ['message', onMessage],
+      ['error', onError],
+      ['close', onClose],
+    ] as [WebSocketEventType, (event: object) => void][];
     const detach = () => {
       clearTimeout(timeout);
-      for (const [type, listener] of Object.entries(listeners)) {
-        socket.removeEventListener(type, listener);
-      }
+      for (const [type, listener] of listeners) socket.removeEventListener(type, listener);
       socket.addEventListener('error', ignore); // `ws` throws an error event nobody listens to
       this.#socket = this.#detach = undefined;
     };
-    for (const [type, listener] of Object.entries(listeners))
-      socket.addEventListener(type, listener);
+    for (const [type, listener] of listeners) socket.addEventListener(type, listener);
     this.#socket = socket;
     this.#detach = detach;
-  }
-
-  /** The URL of this attempt: the app's, as a ws: or wss: URL, with the positions it has. */
-  async #attemptUrl(): Promise<string> {
-    const source = typeof this.#url === 'function' ? await this.#url() : this.#url;
-    const url = new URL(source, env.location?.href);
-    url.protocol = url.protocol.replace(/^http/, 'ws');
-    const encode = this.#options.encodeSince ?? appendSince;
-    encode(url, this.#positions);
-    return url.href;
   }
 
   #opened(): void {
@@ -270,11 +269,4 @@ function ignore(): void {}
 
 function decodeText(data: unknown): StreamEnvelope | undefined {
   return typeof data === 'string' ? decodeEnvelope(data) : undefined;
-}
-
-/** The default `encodeSince`: one `since=<offset>:<epoch>:<topic>` per topic. */
-function appendSince(url: URL, positions: ReadonlyMap<string, StreamPosition>): void {
-  for (const [topic, position] of positions) {
-    url.searchParams.append(SINCE_PARAM, formatSince(topic, position));
-  }
 }

@@ -8,9 +8,12 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string | ArrayBufferLike | ArrayBufferView | Blob): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: string, listener: (event: never) => void): void;
-  removeEventListener(type: string, listener: (event: never) => void): void;
+  addEventListener(type: WebSocketEventType, listener: (event: object) => void): void;
+  removeEventListener(type: WebSocketEventType, listener: (event: object) => void): void;
 }
+
+/** The events the client listens to. */
+export type WebSocketEventType = 'open' | 'message' | 'error' | 'close';
 
 /** A WebSocket class: the global `WebSocket`, or `ws`'s `WebSocket` in Node 20. */
 export type WebSocketConstructor = new (
