@@ -88,14 +88,17 @@ function connect() {
   url.searchParams.set('name', state.name);
   const socket = new ReconnectingWebSocket(url, { protocols: PROTOCOL });
   state.socket = socket;
+  let online = false;
   socket.addEventListener('open', () => {
+    online = true;
     clearInterval(state.countdown);
     setStatus('online', 'online');
   });
   socket.addEventListener('message', (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener('reconnecting', ({ attempt, delayMs, lastClose }) => {
+  socket.addEventListener('reconnecting', ({ delayMs, lastClose }) => {
     // Said once per lost connection, not for every attempt that fails while the server is away.
-    if (attempt === 1) notice(`Disconnected (${closeText(lastClose)})`, 'error');
+    if (online) notice(`Disconnected (${closeText(lastClose)})`, 'error');
+    online = false;
     countdown(delayMs);
   });
   // The room's messages since the last one seen are gone (the server restarted without its

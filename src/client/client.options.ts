@@ -14,8 +14,13 @@ export interface ReconnectingWebSocketOptions {
   WebSocket?: WebSocketConstructor;
   /** The delay before each reconnect attempt: exponential, full jitter. */
   backoff?: BackoffOptions;
-  /** Reconnect attempts in a row without an `open`, then stop (`cause: 'attempts'`). Default Infinity. */
+  /**
+   * Reconnect attempts in a row, then stop (`cause: 'attempts'`); the count, and the back-off,
+   * start again after a connection that stayed open `stableMs`. Default Infinity.
+   */
   maxAttempts?: number;
+  /** How long a connection must stay open for the back-off to start again from the first delay (ms). Default 5000. */
+  stableMs?: number;
   /**
    * Closes before `open` in a row (what a browser sees of a 401 or 403) after which the client
    * stops (`cause: 'refused'`). A server that is down looks the same to a browser, so this also
@@ -41,6 +46,7 @@ export interface ReconnectingWebSocketOptions {
 
 export const CLIENT_DEFAULTS = {
   maxAttempts: Infinity,
+  stableMs: 5000,
   maxRefused: 10,
   connectTimeoutMs: 10_000,
   queue: 0,

@@ -71,6 +71,7 @@ export class ReconnectingWebSocket extends EventTarget {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #attempt = 0;
   #refused = 0;
+  #openedAt = 0;
   #queue: SendData[] = [];
   readonly #positions = new Map<string, StreamPosition>();
   readonly #url: UrlSource;
@@ -204,7 +205,8 @@ export class ReconnectingWebSocket extends EventTarget {
 
   #opened(): void {
     this.#state = 'open';
-    this.#attempt = this.#refused = 0;
+    this.#openedAt = Date.now();
+    this.#refused = 0;
     for (const data of this.#queue.splice(0)) this.#socket!.send(data);
     this.dispatchEvent(new Event('open'));
   }
@@ -234,6 +236,9 @@ export class ReconnectingWebSocket extends EventTarget {
     if (!opened && !notRefused && ++this.#refused >= this.#options.maxRefused) {
       return this.#stop(close, 'refused');
     }
+    // The back-off starts again only after a connection that lasted: a server that accepts and
+    // closes at once (1013, try again later) still gets longer and longer delays.
+    if (opened && Date.now() - this.#openedAt >= this.#options.stableMs) this.#attempt = 0;
     const decision = opened ? closeDecision(close.code) : 'resume';
     if (decision === 'stop') return this.#stop(close, 'server');
     this.#state = 'reconnecting';

@@ -3,7 +3,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/process.js';
 
-const ENTRY_POINTS = ['src/index.ts', 'src/testing/index.ts'];
+const ENTRY_POINTS = ['src/index.ts', 'src/testing/index.ts', 'src/client/index.ts'];
 
 /** Every exported symbol of an entry point, with the TSDoc of its declaration. */
 function exportsOf(entry: string): { name: string; doc: string }[] {
