@@ -89,7 +89,7 @@ describe('ReconnectingWebSocket across server restarts (processes killed and sta
       const sent = steady.sent();
       await until('all of them', () => received() >= sent, 15_000);
 
-      const data = seen.get('moving')!.map(({ data }) => Number(data));
+      const data = seen.get('moving')!.map((publication) => Number(publication.data));
       expect(data).toEqual(Array.from({ length: sent }, (_, i) => i + 1));
       expect(seen.get('moving')!.map(({ offset }) => offset)).toEqual(data);
       expect(
