@@ -8,6 +8,7 @@ import {
   type RecoveryResult,
   type StreamPosition,
   type WebSocketHandler,
+  subscribedEnvelope,
 } from '../../src/index.js';
 import type { Member, ServerMessage } from './chat.protocol.js';
 
@@ -26,7 +27,7 @@ export class ChatRooms {
    * Subscribes `handler` to `room`, adds `member` to its presence and returns everyone now in the
    * room, on every instance, with the room's topic and the recovery of what the page missed since
    * its position in `since` (the positions the page sent, after a reconnect): the missed messages
-   * are sent before this resolves.
+   * and the room's position (`subscribedEnvelope`) are sent before this resolves.
    */
   async join(
     handler: WebSocketHandler,
@@ -36,6 +37,10 @@ export class ChatRooms {
   ): Promise<{ topic: string; members: Member[]; recovery: RecoveryResult }> {
     const topic = topicOf(room); // chat:<room>
     const recovery = await handler.subscribe(topic, { since: since.get(topic) });
+    // Where the room is, and whether every missed message was replayed (before this), sent before
+    // the next publication: the page's client keeps the position, and fires `lost` if not.
+    const subscribed = subscribedEnvelope(topic, recovery);
+    if (subscribed) handler.send(subscribed);
     await handler.joinPresence(topic, { name: member.name });
     try {
       return { topic, members: (await this.registry.presence(topic)).map(memberOf), recovery };

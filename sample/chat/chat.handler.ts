@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import {
   WebSocketHandler,
   parseSince,
-  subscribedEnvelope,
   type PresenceEvent,
   type WebSocketMessage,
 } from '../../src/index.js';
@@ -51,10 +50,6 @@ export class ChatHandler extends WebSocketHandler {
     // `?since=`: the room's last position the page saw, when it reconnects.
     const since = parseSince(query);
     const { topic, members, recovery } = await this.rooms.join(this, this.room, this.member, since);
-    // Where the room is, and whether the missed messages were all replayed (before this): the
-    // page's client keeps the position, and fires `lost` if they were not.
-    const subscribed = subscribedEnvelope(topic, recovery);
-    if (subscribed) this.send(subscribed);
     const resumed = since.has(topic)
       ? { recovered: recovery.recovered, missed: recovery.replayed, reason: recovery.reason }
       : undefined;

@@ -152,19 +152,20 @@ export class ReconnectingWebSocket extends EventTarget {
 
   async #connect(): Promise<void> {
     this.#state = 'connecting';
-    let url: string;
+    let socket: WebSocketLike;
     try {
-      url = await attemptUrl(
+      const url = await attemptUrl(
         this.#url,
         this.#positions,
         this.#options.encodeSince,
         env.location?.href,
       );
+      if (this.#state !== 'connecting') return; // closed meanwhile
+      socket = new this.#WebSocket(url, this.#options.protocols);
     } catch (error) {
-      return this.#closed({ code: 1006, reason: `url: ${String(error)}` }, false, true);
+      // The URL function failed, or the WebSocket refused the URL: tried again after the delay.
+      return this.#closed({ code: 1006, reason: String(error) }, false, true);
     }
-    if (this.#state !== 'connecting') return; // closed meanwhile
-    const socket = new this.#WebSocket(url, this.#options.protocols);
     let opened = false;
     let status: number | undefined;
     const timeout = setTimeout(() => {
@@ -216,15 +217,14 @@ export class ReconnectingWebSocket extends EventTarget {
     if (!envelope) return void this.dispatchEvent(new StreamMessageEvent(data));
     const { topic, position } = envelope;
     const known = this.#positions.get(topic);
-    if (envelope.data !== undefined) {
-      // At or before the last position seen of the same stream: seen already.
-      if (known?.epoch === position.epoch && position.offset <= known.offset) return;
-      this.#positions.set(topic, position);
+    // At or before the last position seen of the same stream: seen already, never a step back.
+    const newer = known?.epoch !== position.epoch || position.offset > known.offset;
+    if (newer) this.#positions.set(topic, position);
+    if (envelope.data === undefined) {
+      if (envelope.recovered === false) this.#lose(topic, envelope.reason ?? 'unknown');
+    } else if (newer) {
       this.dispatchEvent(new StreamMessageEvent(envelope.data, topic, position));
-      return;
     }
-    this.#positions.set(topic, position);
-    if (envelope.recovered === false) this.#lose(topic, envelope.reason ?? 'unknown');
   }
 
   /**

@@ -31,8 +31,10 @@ export function streamEnvelope(
  * knows where `topic` is before its next publication, and whether the resume recovered
  * everything (Centrifugo's subscribe reply):
  * `{"topic":"chat:lobby","offset":12,"epoch":"9f2c…","recovered":false,"reason":"epoch"}`. The
- * client fires `lost` when `recovered` is false. Undefined for a topic without history (no
- * position): send nothing then.
+ * client fires `lost` when `recovered` is false. Send it right after `subscribe()` resolves, with
+ * no `await` between: the publications after `recovery.position` are held until then (see
+ * `RecoveryResult.position`), so it reaches the client before them. Undefined for a topic without
+ * history (no position): send nothing then.
  *
  * @example
  * const recovery = await this.subscribe(topic, { since: parseSince(this.query).get(topic) });

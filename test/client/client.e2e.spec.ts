@@ -165,17 +165,19 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
     queued.client.close();
   });
 
-  it('calls a URL function for each attempt', async () => {
+  it('calls a URL function for each attempt; one that throws is tried again after the delay', async () => {
     const urls: string[] = [];
-    const { client, hellos } = watchedClient(() => {
-      const url = `${base}/feed?topics=r6&n=${urls.length + 1}`;
-      urls.push(url);
-      return url;
+    const { client, hellos, of } = watchedClient(() => {
+      if (urls.push(`${base}/feed?topics=r6&n=${urls.length + 1}`) === 1) {
+        throw new Error('token service down');
+      }
+      return urls.at(-1)!;
     });
     await until('open', () => hellos.length === 1);
+    expect(of('reconnecting')[0].lastClose.reason).toBe('Error: token service down');
     client.send(JSON.stringify({ close: [1013, 'later'] }));
     await until('the second connection', () => hellos.length === 2);
-    expect(urls).toEqual([`${base}/feed?topics=r6&n=1`, `${base}/feed?topics=r6&n=2`]);
+    expect(urls.slice(1)).toEqual([`${base}/feed?topics=r6&n=2`, `${base}/feed?topics=r6&n=3`]);
     client.close();
   });
 });
