@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { RedisBroker, RedisPresence, WsModule } from '../src/index.js';
+import { RedisBroker, RedisPresence, WsModule, streamEnvelope } from '../src/index.js';
 import { ChatModule } from './chat/chat.module.js';
-import { withPosition } from './chat/chat.protocol.js';
 import { EchoController } from './echo/echo.controller.js';
 import { PageController } from './page/page.controller.js';
 import { SecureEchoController } from './secure/secure-echo.controller.js';
@@ -24,7 +23,8 @@ const heartbeatMs = Number(process.env.PRESENCE_HEARTBEAT_MS ?? 10_000);
         ? new RedisPresence({ url: redisUrl, prefix: 'sample-chat', heartbeatMs })
         : undefined,
       // Each room keeps its last 200 messages for 10 minutes: a page that reconnects gets them.
-      history: { topics: { 'chat:*': { size: 200, ttlMs: 600_000, payload: withPosition } } },
+      // `streamEnvelope` gives each message its room and position, which the page's client keeps.
+      history: { topics: { 'chat:*': { size: 200, ttlMs: 600_000, payload: streamEnvelope } } },
     }),
     ChatModule,
   ],

@@ -73,7 +73,8 @@ export type {
   OriginPredicate,
   ProtocolSelector,
 } from './interfaces/websocket-route-options.interface.js';
-export { WebSocketCloseCode, isReconnectCloseCode } from './connection/close-codes.js';
+export { WebSocketCloseCode, isReconnectCloseCode } from './close-codes.js';
+export { streamEnvelope, subscribedEnvelope, parseSince } from './history/stream-envelope.js';
 export { WebSocketCloseException } from './errors/websocket-close.exception.js';
 export { WebSocketClosedError } from './errors/websocket-closed.error.js';
 export { InvalidCloseCodeError } from './errors/invalid-close-code.error.js';

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { WebSocketCloseCode } from './connection/close-codes.js';
+import { WebSocketCloseCode } from './close-codes.js';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
 import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
 import { shuttingDownRejection, writeRejection } from './handshake/handshake-rejection.js';

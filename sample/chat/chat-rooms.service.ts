@@ -8,6 +8,7 @@ import {
   type RecoveryResult,
   type StreamPosition,
   type WebSocketHandler,
+  subscribedEnvelope,
 } from '../../src/index.js';
 import type { Member, ServerMessage } from './chat.protocol.js';
 
@@ -24,19 +25,25 @@ export class ChatRooms {
 
   /**
    * Subscribes `handler` to `room`, adds `member` to its presence and returns everyone now in the
-   * room, on every instance, with the recovery of what the page missed since `since` (its last
-   * position, after a reconnect): the missed messages are sent before this resolves.
+   * room, on every instance, with the room's topic and the recovery of what the page missed since
+   * its position in `since` (the positions the page sent, after a reconnect): the missed messages
+   * and the room's position (`subscribedEnvelope`) are sent before this resolves.
    */
   async join(
     handler: WebSocketHandler,
     room: string,
     member: Member,
-    since?: StreamPosition,
-  ): Promise<{ members: Member[]; recovery: RecoveryResult }> {
-    const recovery = await handler.subscribe(topicOf(room), { since }); // chat:<room>
-    await handler.joinPresence(topicOf(room), { name: member.name });
+    since: ReadonlyMap<string, StreamPosition>,
+  ): Promise<{ topic: string; members: Member[]; recovery: RecoveryResult }> {
+    const topic = topicOf(room); // chat:<room>
+    const recovery = await handler.subscribe(topic, { since: since.get(topic) });
+    // Where the room is, and whether every missed message was replayed (before this), sent before
+    // the next publication: the page's client keeps the position, and fires `lost` if not.
+    const subscribed = subscribedEnvelope(topic, recovery);
+    if (subscribed) handler.send(subscribed);
+    await handler.joinPresence(topic, { name: member.name });
     try {
-      return { members: (await this.registry.presence(topicOf(room))).map(memberOf), recovery };
+      return { topic, members: (await this.registry.presence(topic)).map(memberOf), recovery };
     } catch {
       // Redis is away: 1013 "try again later", and the page reconnects by itself.
       throw new WebSocketCloseException(

@@ -1,12 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { WebSocketHandler, type PresenceEvent, type WebSocketMessage } from '../../src/index.js';
+import {
+  WebSocketHandler,
+  parseSince,
+  type PresenceEvent,
+  type WebSocketMessage,
+} from '../../src/index.js';
 import { ChatRooms } from './chat-rooms.service.js';
 import {
   chatError,
   nameFrom,
   parseClientMessage,
   roomFrom,
-  sinceFrom,
   type Member,
   type ServerMessage,
 } from './chat.protocol.js';
@@ -43,21 +47,13 @@ export class ChatHandler extends WebSocketHandler {
     this.room = roomFrom(query.get('room'));
     this.member = { id: this.id, name: nameFrom(query.get('name'), this.id) };
     this.bucket = this.limiter.createBucket();
-    const since = sinceFrom(query.get('since'));
-    const { members, recovery } = await this.rooms.join(this, this.room, this.member, since);
-    // After a reconnect: whether the messages missed since `since` were all replayed (before this).
-    const resumed =
-      since === undefined
-        ? undefined
-        : { recovered: recovery.recovered, missed: recovery.replayed, reason: recovery.reason };
-    this.sendMessage({
-      type: 'members',
-      room: this.room,
-      you: this.member,
-      members,
-      position: recovery.position,
-      resumed,
-    });
+    // `?since=`: the room's last position the page saw, when it reconnects.
+    const since = parseSince(query);
+    const { topic, members, recovery } = await this.rooms.join(this, this.room, this.member, since);
+    const resumed = since.has(topic)
+      ? { recovered: recovery.recovered, missed: recovery.replayed, reason: recovery.reason }
+      : undefined;
+    this.sendMessage({ type: 'members', room: this.room, you: this.member, members, resumed });
     const listed = new Set(members.map((member) => member.id));
     for (const event of this.early ?? []) this.tell(event, listed);
     this.early = undefined;

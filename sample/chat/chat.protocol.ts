@@ -1,13 +1,12 @@
-import type { StreamPosition, WebSocketMessage } from '../../src/index.js';
-
 /**
  * The `chat.v1` subprotocol: JSON text frames, one object per message.
  *
  * client -> server: `{ "type": "say", "text": "hello" }`
- * server -> client: `members` (to a newcomer), `joined`, `left`, `said`, `error`. `members` and
- * `said` carry the room's `position`; a client that reconnects sends the last one back
- * (`?since=<offset>:<epoch>`) and gets the `said` it missed before `members` (`joined` and `left`
- * come from the room's presence, not its history).
+ * server -> client: `members` (to a newcomer), `joined`, `left`, `said`, `error`. A `said` reaches
+ * the page in the library's resume envelope (`streamEnvelope`: the room's topic and position
+ * around it), and the room's position comes before `members` (`subscribedEnvelope`), so the page's
+ * `ReconnectingWebSocket` sends it back when it reconnects (`?since=`) and gets the `said` it
+ * missed before `members` (`joined` and `left` come from the room's presence, not its history).
  */
 export const CHAT_PROTOCOL = 'chat.v1';
 
@@ -41,8 +40,6 @@ export type ServerMessage =
       room: string;
       you: Member;
       members: Member[];
-      /** The room's position now: where a reconnect resumes from if nothing else arrives. */
-      position?: StreamPosition;
       /** After a reconnect with `?since=`: whether every missed message was replayed (before this). */
       resumed?: { recovered: boolean; missed: number; reason?: string };
     }
@@ -50,18 +47,6 @@ export type ServerMessage =
   | { type: 'left'; member: Member; at: number }
   | { type: 'said'; from: Member; text: string; at: number }
   | ChatError;
-
-/** How a room's publication reaches the page: the message with its `position` added. */
-export function withPosition(data: WebSocketMessage, position: StreamPosition): WebSocketMessage {
-  // Built once per publication for the whole room (the `payload` option of the room's history).
-  return `${String(data).slice(0, -1)},"position":${JSON.stringify(position)}}`;
-}
-
-/** `?since=<offset>:<epoch>`, as the page sends it; anything else resumes nothing. */
-export function sinceFrom(raw: string | null): StreamPosition | undefined {
-  const match = /^(\d{1,15}):([0-9a-f]{1,32})$/.exec(raw ?? '');
-  return match ? { offset: Number(match[1]), epoch: match[2] } : undefined;
-}
 
 /** Reads a client's text frame: a `say`, or the `error` to answer (the connection stays open). */
 export function parseClientMessage(frame: string): SayMessage | ChatError {

@@ -1,9 +1,10 @@
 // The chat page's client: plain browser JavaScript, no build step. It speaks chat.v1 (see the
-// docs/getting-started.md, "The chat protocol") to /chat and reconnects with backoff when the connection drops,
-// sending the room's last position it saw, so the server replays what it missed meanwhile.
+// docs/getting-started.md, "The chat protocol") to /chat through the library's ReconnectingWebSocket
+// (nestjs-ws-routes/client, served under /lib/ by the sample): it reconnects with back-off, follows
+// the close codes and sends the room's last position back, so the server replays what it missed.
+import { ReconnectingWebSocket } from './lib/client/index.js';
+
 const PROTOCOL = 'chat.v1';
-const RETRY_FIRST_MS = 500;
-const RETRY_MAX_MS = 10_000;
 const AVATAR_COLOURS = [
   '#3b82f6',
   '#10b981',
@@ -38,12 +39,8 @@ const state = {
   room: '',
   you: null,
   members: new Map(),
-  attempt: 0,
-  retryTimer: 0,
   countdown: 0,
-  leaving: false,
   joinedOnce: false,
-  position: null, // the room's last { offset, epoch } this page saw
 };
 
 // Prefill from ?name=&room= or from the last visit.
@@ -57,10 +54,7 @@ ui.join.addEventListener('submit', (event) => {
   state.room = ui.room.value.trim().toLowerCase();
   localStorage.setItem('chat.name', state.name);
   localStorage.setItem('chat.room', state.room);
-  state.leaving = false;
   state.joinedOnce = false;
-  state.position = null;
-  state.attempt = 0;
   ui.log.replaceChildren();
   ui.join.hidden = true;
   ui.chat.hidden = false;
@@ -68,8 +62,6 @@ ui.join.addEventListener('submit', (event) => {
 });
 
 ui.leave.addEventListener('click', () => {
-  state.leaving = true;
-  stopRetrying();
   state.socket?.close(1000, 'left');
   state.socket = null;
   setStatus('idle', 'not connected');
@@ -81,83 +73,65 @@ ui.say.addEventListener('submit', (event) => {
   event.preventDefault();
   const text = ui.text.value.trim();
   if (!text) return;
-  if (state.socket?.readyState !== WebSocket.OPEN) {
+  if (!state.socket?.send(JSON.stringify({ type: 'say', text }))) {
     notice('Not connected: the message was not sent', 'error');
     return;
   }
-  state.socket.send(JSON.stringify({ type: 'say', text }));
   ui.text.value = '';
   ui.text.focus();
 });
 
 function connect() {
-  stopRetrying();
   setStatus('connecting', 'connecting…');
   const url = new URL('/chat', location.href);
-  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   url.searchParams.set('room', state.room);
   url.searchParams.set('name', state.name);
-  if (state.position)
-    url.searchParams.set('since', `${state.position.offset}:${state.position.epoch}`);
-  const socket = new WebSocket(url, PROTOCOL);
+  const socket = new ReconnectingWebSocket(url, { protocols: PROTOCOL });
   state.socket = socket;
-  let opened = false;
+  let online = false;
   socket.addEventListener('open', () => {
-    opened = true;
-    state.attempt = 0;
+    online = true;
+    clearInterval(state.countdown);
     setStatus('online', 'online');
   });
   socket.addEventListener('message', (event) => receive(JSON.parse(event.data)));
-  socket.addEventListener('close', (event) => {
-    if (state.socket !== socket) return; // a socket we already left
-    state.socket = null;
-    if (state.leaving) return;
+  socket.addEventListener('reconnecting', ({ delayMs, lastClose }) => {
     // Said once per lost connection, not for every attempt that fails while the server is away.
-    if (opened) {
-      const why = event.code === 1006 ? 'connection lost' : `closed ${event.code} ${event.reason}`;
-      notice(`Disconnected (${why.trim()})`, 'error');
-    }
-    if (!shouldReconnect(event.code)) {
-      // e.g. 1008 (flooding), 1003: the same again would be refused again.
-      setStatus('idle', 'not connected: leave and join again to go on');
-      return;
-    }
-    scheduleReconnect();
+    if (online) notice(`Disconnected (${closeText(lastClose)})`, 'error');
+    online = false;
+    countdown(delayMs);
+  });
+  // The room's messages since the last one seen are gone (the server restarted without its
+  // history, or closed with 3000): the log above may have a hole.
+  socket.addEventListener('lost', ({ reason }) =>
+    notice(`Some messages may be missing (${reason})`, 'gap'),
+  );
+  socket.addEventListener('close', (event) => {
+    clearInterval(state.countdown);
+    if (event.cause === 'client') return; // left
+    // e.g. 1008 (flooding), 3500: the same again would be refused again.
+    if (event.cause === 'server') notice(`Disconnected (${closeText(event)})`, 'error');
+    setStatus('idle', 'not connected: leave and join again to go on');
   });
 }
 
-/**
- * The library's close-code convention (docs/lifecycle.md, "Close codes: reconnect or not", the same rule as
- * `isReconnectCloseCode()`; this page has no build step to import it): reconnect after 1001,
- * 1006, 1011-1014, 3000-3499 and 4000-4499, not after the others.
- */
-function shouldReconnect(code) {
-  if (code >= 3000 && code <= 4999) return code % 1000 < 500;
-  return [1001, 1006, 1011, 1012, 1013, 1014].includes(code);
+function closeText({ code, reason }) {
+  return code === 1006 ? 'connection lost' : `closed ${code} ${reason}`.trim();
 }
 
-/** Exponential backoff with jitter: 0.5 s, 1 s, 2 s, … up to 10 s. */
-function scheduleReconnect() {
-  const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** state.attempt);
-  const delay = Math.round(base * (0.75 + Math.random() * 0.5));
-  state.attempt++;
-  const due = Date.now() + delay;
+/** "reconnecting in 3 s…", counted down until the attempt. */
+function countdown(delayMs) {
+  clearInterval(state.countdown);
+  const due = Date.now() + delayMs;
   const tick = () => {
     const seconds = Math.max(0, Math.ceil((due - Date.now()) / 1000));
     setStatus('reconnecting', `reconnecting in ${seconds} s…`);
   };
   tick();
   state.countdown = setInterval(tick, 250);
-  state.retryTimer = setTimeout(connect, delay);
-}
-
-function stopRetrying() {
-  clearTimeout(state.retryTimer);
-  clearInterval(state.countdown);
 }
 
 function receive(message) {
-  if (message.position) state.position = message.position;
   switch (message.type) {
     case 'members':
       state.you = message.you;
@@ -189,10 +163,9 @@ function receive(message) {
   }
 }
 
-/** After a reconnect: the missed messages came before `members`; say so, or mark a hole. */
-function resumed({ recovered, missed, reason }) {
-  if (!recovered) notice(`Some messages may be missing (${reason})`, 'gap');
-  else if (missed > 0) notice(`${missed} missed message(s) delivered`);
+/** After a reconnect: the missed messages came before `members` (a hole is the `lost` event's). */
+function resumed({ recovered, missed }) {
+  if (recovered && missed > 0) notice(`${missed} missed message(s) delivered`);
 }
 
 function renderMembers() {

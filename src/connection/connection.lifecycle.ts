@@ -23,7 +23,7 @@ import type {
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
-import { WebSocketCloseCode } from './close-codes.js';
+import { WebSocketCloseCode } from '../close-codes.js';
 import { sentCloseCodeOf } from './frame-errors.js';
 import { Heartbeat } from './heartbeat.js';
 

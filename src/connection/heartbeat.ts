@@ -1,7 +1,7 @@
 import { WebSocket } from 'ws';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import { kAlive, kIdleTicks, kSocket } from '../handler/handler.symbols.js';
-import { WebSocketCloseCode } from './close-codes.js';
+import { WebSocketCloseCode } from '../close-codes.js';
 
 /** Idle checks per `idleTimeoutMs`: a connection closes between 1 and 1.25 timeouts after its last message. */
 const IDLE_CHECKS_PER_TIMEOUT = 4;

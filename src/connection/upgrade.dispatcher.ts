@@ -21,7 +21,7 @@ import type { Route } from '../routing/route.js';
 import { DEFAULT_OPTIONS } from '../ws.constants.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { malformedParamMessage, upgradeFailedMessage } from '../ws.messages.js';
-import { WebSocketCloseCode } from './close-codes.js';
+import { WebSocketCloseCode } from '../close-codes.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */

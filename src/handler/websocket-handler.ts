@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { EMPTY, Observable, Subject, of } from 'rxjs';
 import { WebSocket } from 'ws';
-import { WebSocketCloseCode } from '../connection/close-codes.js';
+import { WebSocketCloseCode } from '../close-codes.js';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
 import type { PresenceEvent, PresenceInfo } from '../presence/presence.interface.js';

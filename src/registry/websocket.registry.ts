@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
-import { WebSocketCloseCode } from '../connection/close-codes.js';
+import { WebSocketCloseCode } from '../close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
 import { kRoute, kTopics } from '../handler/handler.symbols.js';
 import { lostContinuityReason } from '../history/history.messages.js';

@@ -1,7 +1,11 @@
 import { WebSocket } from 'ws';
 import type { ServerMessage } from '../../sample/chat/chat.protocol.js';
+import { decodeEnvelope } from '../../src/resume.wire.js';
 
-/** A `chat.v1` client for the tests: every message the server sent, in order, none lost. */
+/**
+ * A `chat.v1` client for the tests: every message the server sent, in order, none lost, out of
+ * the resume envelope (the page's `ReconnectingWebSocket` does the same).
+ */
 export interface ChatClient {
   socket: WebSocket;
   /** The next message not yet taken (waits up to 5 s). */
@@ -18,7 +22,10 @@ export async function joinChat(port: number, room: string, name: string): Promis
   const inbox: ServerMessage[] = [];
   const waiting: ((message: ServerMessage) => void)[] = [];
   socket.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as ServerMessage;
+    // A `said` comes in the resume envelope (its `data`); the room's subscribe reply is skipped.
+    const envelope = decodeEnvelope(data.toString());
+    if (envelope?.data === undefined && envelope) return;
+    const message = JSON.parse(envelope?.data ?? data.toString()) as ServerMessage;
     const waiter = waiting.shift();
     if (waiter) waiter(message);
     else inbox.push(message);

@@ -42,12 +42,21 @@ describe('reference sample (built, run as its own process)', () => {
       ['/', 'text/html', '<script type="module" src="app.js"></script>'],
       ['/app.js', 'text/javascript', "const PROTOCOL = 'chat.v1';"],
       ['/style.css', 'text/css', '.message.mine'],
+      ['/lib/client/index.js', 'text/javascript', 'ReconnectingWebSocket'],
+      ['/lib/close-codes.js', 'text/javascript', 'LOST_CONTINUITY'],
     ])('%s as %s', async (path, type, excerpt) => {
       const response = await fetch(http(path));
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toContain(type);
       expect(await response.text()).toContain(excerpt);
     });
+
+    it.each(['/lib/index.js', '/lib/client/index.d.ts', '/lib/client/..%2F..%2Fpackage.json'])(
+      '%s: 404, only the modules of the client are served from dist/src/',
+      async (path) => {
+        expect((await fetch(http(path))).status).toBe(404);
+      },
+    );
   });
 
   it('/echo echoes text and binary', async () => {

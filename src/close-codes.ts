@@ -3,7 +3,8 @@
  * reconnect (and resume where it left off) or do not; `isReconnectCloseCode()` tells which. After
  * RFC 6455 section 7.4.1 and Centrifugo's split of the application range (3000-3499 reconnect,
  * 3500-3999 do not; for the application's own codes 4000-4499 and 4500-4999 the same). The
- * "Close codes" table of docs/lifecycle.md says which close of the library sends which.
+ * "Close codes" table of docs/lifecycle.md says which close of the library sends which; the browser client
+ * (`nestjs-ws-routes/client`) follows it, importing this file alone.
  */
 export const WebSocketCloseCode = {
   /** 1000: done; do not reconnect. */
