@@ -10,7 +10,10 @@ import {
 import { APP_GUARD } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
-import { ADAPTERS, startApp } from '../support/app.js';
+import { originCheckFailedMessage } from '../../src/ws.messages.js';
+import { ADAPTERS, connect, portFor, SERVERS, startApp, startOn } from '../support/app.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { refused } from '../support/handshake.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
 
 // A foreign origin is refused before any code of the app, whatever spelling of the route's path
@@ -92,3 +95,65 @@ describe.each(ADAPTERS)(
     });
   },
 );
+
+// An `allowedOrigins` predicate runs in the server's `upgrade` event, before the app: one that
+// throws must get the handshake a 500 (as a throwing guard does) and a log line, never an uncaught
+// exception and a socket left open.
+
+@Controller()
+class ThrowingPredicateController {
+  @WebSocketRoute('buggy', EchoHandler, {
+    allowedOrigins: () => {
+      throw new Error('predicate bug');
+    },
+  })
+  buggy() {}
+
+  @WebSocketRoute('fine', EchoHandler)
+  fine() {}
+}
+
+describe.each(SERVERS)('a throwing allowedOrigins predicate (%s)', (server) => {
+  @Module({
+    imports: [WsModule.forRoot(portFor(server))],
+    controllers: [ThrowingPredicateController],
+  })
+  class ThrowingPredicateModule {}
+
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it("answers 500 with Nest's body, logs the error, and the server goes on", async () => {
+    const logger = new CaptureLogger();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      let url: (path: string) => string;
+      ({ app, url } = await startOn(server, { imports: [ThrowingPredicateModule] }));
+      app.useLogger(logger);
+      const refusal = await refused(url('/buggy'), undefined, {
+        headers: { Origin: 'https://a.example' },
+      });
+      expect(refusal.status).toBe(500);
+      expect(JSON.parse(refusal.body)).toEqual({
+        statusCode: 500,
+        message: 'Internal server error',
+      });
+      expect(logger.errors('WebSocketRoute')).toEqual([
+        expect.objectContaining({
+          message: originCheckFailedMessage('https://a.example'),
+          detail: expect.stringContaining('predicate bug'),
+        }),
+      ]);
+      const client = await connect(url('/fine'));
+      client.terminate();
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+  });
+});
