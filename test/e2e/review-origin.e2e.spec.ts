@@ -157,3 +157,46 @@ describe.each(SERVERS)('a throwing allowedOrigins predicate (%s)', (server) => {
     expect(uncaught).toEqual([]);
   });
 });
+
+// The standalone port runs `selectProtocol` in the `upgrade` event too (an HTTP app runs it in the
+// route, where Nest's filter answers a throw with a 500).
+
+@Controller()
+class ThrowingProtocolController {
+  @WebSocketRoute('buggy', EchoHandler, {
+    selectProtocol: () => {
+      throw new Error('selectProtocol bug');
+    },
+  })
+  buggy() {}
+}
+
+describe.each(SERVERS)('a throwing selectProtocol (%s)', (server) => {
+  @Module({
+    imports: [WsModule.forRoot(portFor(server))],
+    controllers: [ThrowingProtocolController],
+  })
+  class ThrowingProtocolModule {}
+
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it("answers 500 with Nest's body and no uncaught exception", async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      let url: (path: string) => string;
+      ({ app, url } = await startOn(server, { imports: [ThrowingProtocolModule] }));
+      const refusal = await refused(url('/buggy'), 'chat');
+      expect(refusal.status).toBe(500);
+      expect(JSON.parse(refusal.body)).toMatchObject({ statusCode: 500 });
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+  });
+});
