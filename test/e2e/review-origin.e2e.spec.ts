@@ -96,107 +96,80 @@ describe.each(ADAPTERS)(
   },
 );
 
-// An `allowedOrigins` predicate runs in the server's `upgrade` event, before the app: one that
-// throws must get the handshake a 500 (as a throwing guard does) and a log line, never an uncaught
-// exception and a socket left open.
+// An `allowedOrigins` predicate runs in the server's `upgrade` event, before the app, and so does
+// `selectProtocol` on the standalone port (an HTTP app runs it in the route, where Nest's filter
+// answers a throw): one that throws must get the handshake a 500 (as a throwing guard does) and a
+// log line, never an uncaught exception and a socket left open.
 
 @Controller()
-class ThrowingPredicateController {
-  @WebSocketRoute('buggy', EchoHandler, {
+class ThrowingCallbacksController {
+  @WebSocketRoute('buggy-origin', EchoHandler, {
     allowedOrigins: () => {
       throw new Error('predicate bug');
     },
   })
-  buggy() {}
+  buggyOrigin() {}
+
+  @WebSocketRoute('buggy-protocol', EchoHandler, {
+    selectProtocol: () => {
+      throw new Error('selectProtocol bug');
+    },
+  })
+  buggyProtocol() {}
 
   @WebSocketRoute('fine', EchoHandler)
   fine() {}
 }
 
-describe.each(SERVERS)('a throwing allowedOrigins predicate (%s)', (server) => {
+describe.each(SERVERS)('a throwing route callback (%s)', (server) => {
   @Module({
     imports: [WsModule.forRoot(portFor(server))],
-    controllers: [ThrowingPredicateController],
+    controllers: [ThrowingCallbacksController],
   })
-  class ThrowingPredicateModule {}
+  class ThrowingCallbacksModule {}
 
   let app: INestApplication | undefined;
+  let url: (path: string) => string;
+  const logger = new CaptureLogger();
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => uncaught.push(error);
+
+  beforeEach(async () => {
+    logger.clear();
+    uncaught.length = 0;
+    process.on('uncaughtException', onUncaught);
+    ({ app, url } = await startOn(server, { imports: [ThrowingCallbacksModule] }));
+    app.useLogger(logger);
+  });
   afterEach(async () => {
+    process.off('uncaughtException', onUncaught);
     await app?.close();
     app = undefined;
   });
 
-  it("answers 500 with Nest's body, logs the error, and the server goes on", async () => {
-    const logger = new CaptureLogger();
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => uncaught.push(error);
-    process.on('uncaughtException', onUncaught);
-    try {
-      let url: (path: string) => string;
-      ({ app, url } = await startOn(server, { imports: [ThrowingPredicateModule] }));
-      app.useLogger(logger);
-      const refusal = await refused(url('/buggy'), undefined, {
-        headers: { Origin: 'https://a.example' },
-      });
-      expect(refusal.status).toBe(500);
-      expect(JSON.parse(refusal.body)).toEqual({
-        statusCode: 500,
-        message: 'Internal server error',
-      });
-      expect(logger.errors('WebSocketRoute')).toEqual([
-        expect.objectContaining({
-          message: originCheckFailedMessage('https://a.example'),
-          detail: expect.stringContaining('predicate bug'),
-        }),
-      ]);
-      const client = await connect(url('/fine'));
-      client.terminate();
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
+  it("an allowedOrigins predicate: 500 with Nest's body, logged, and the server goes on", async () => {
+    const refusal = await refused(url('/buggy-origin'), undefined, {
+      headers: { Origin: 'https://a.example' },
+    });
+    expect(refusal.status).toBe(500);
+    expect(JSON.parse(refusal.body)).toEqual({ statusCode: 500, message: 'Internal server error' });
+    expect(logger.errors('WebSocketRoute')).toEqual([
+      expect.objectContaining({
+        message: originCheckFailedMessage('https://a.example'),
+        detail: expect.stringContaining('predicate bug'),
+      }),
+    ]);
+    const client = await connect(url('/fine'));
+    client.terminate();
     expect(uncaught).toEqual([]);
   });
-});
 
-// The standalone port runs `selectProtocol` in the `upgrade` event too (an HTTP app runs it in the
-// route, where Nest's filter answers a throw with a 500).
-
-@Controller()
-class ThrowingProtocolController {
-  @WebSocketRoute('buggy', EchoHandler, {
-    selectProtocol: () => {
-      throw new Error('selectProtocol bug');
-    },
-  })
-  buggy() {}
-}
-
-describe.each(SERVERS)('a throwing selectProtocol (%s)', (server) => {
-  @Module({
-    imports: [WsModule.forRoot(portFor(server))],
-    controllers: [ThrowingProtocolController],
-  })
-  class ThrowingProtocolModule {}
-
-  let app: INestApplication | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
-
-  it("answers 500 with Nest's body and no uncaught exception", async () => {
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => uncaught.push(error);
-    process.on('uncaughtException', onUncaught);
-    try {
-      let url: (path: string) => string;
-      ({ app, url } = await startOn(server, { imports: [ThrowingProtocolModule] }));
-      const refusal = await refused(url('/buggy'), 'chat');
-      expect(refusal.status).toBe(500);
-      expect(JSON.parse(refusal.body)).toMatchObject({ statusCode: 500 });
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
+  it('a selectProtocol: 500, and no uncaught exception', async () => {
+    const refusal = await refused(url('/buggy-protocol'), 'chat');
+    expect(refusal.status).toBe(500);
+    expect(JSON.parse(refusal.body)).toMatchObject({ statusCode: 500 });
+    const client = await connect(url('/fine'));
+    client.terminate();
     expect(uncaught).toEqual([]);
   });
 });
