@@ -9,6 +9,12 @@ export const handlerFailedMessage = (path: string, id: string) =>
 export const guardFailedMessage = (path: string) =>
   `A guard of WebSocket route "${path}" threw; the handshake was answered 500`;
 
+export const originCheckFailedMessage = (origin: string | undefined) =>
+  `An allowedOrigins predicate threw for Origin "${origin ?? ''}"; the handshake was answered 500`;
+
+export const handshakeCheckFailedMessage = (path: string) =>
+  `The selectProtocol of WebSocket route "${path}" threw; the handshake was answered 500`;
+
 export const upgradeFailedMessage = (path: string) =>
   `Opening a WebSocket connection on route "${path}" failed; it was closed`;
 

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import {
   HandshakeRejection,
+  internalErrorRejection,
   shuttingDownRejection,
   writeRejection,
 } from '../handshake/handshake-rejection.js';
@@ -20,7 +21,11 @@ import { PlatformDispatcher, type HandshakeSteps } from '../platform/platform.di
 import type { Route } from '../routing/route.js';
 import { DEFAULT_OPTIONS } from '../ws.constants.js';
 import type { RouteTable } from '../routing/route-table.js';
-import { malformedParamMessage, upgradeFailedMessage } from '../ws.messages.js';
+import {
+  handshakeCheckFailedMessage,
+  malformedParamMessage,
+  upgradeFailedMessage,
+} from '../ws.messages.js';
 import { WebSocketCloseCode } from '../close-codes.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
@@ -146,7 +151,15 @@ export class UpgradeDispatcher implements HandshakeSteps {
     socket.on('error', destroySocket);
     const { route, params } = match;
     // The RFC checks and the subprotocol (the chosen one, or why none fits), the origin, the limits.
-    const protocol = validateUpgradeRequest(request) ?? negotiateProtocol(request, route.options);
+    let protocol: string | HandshakeRejection;
+    try {
+      protocol = validateUpgradeRequest(request) ?? negotiateProtocol(request, route.options);
+    } catch (error) {
+      // a `selectProtocol` that throws: nothing may escape into the server's 'upgrade' event
+      this.logger.error(handshakeCheckFailedMessage(route.path), stackOf(error));
+      this.reject(socket, internalErrorRejection());
+      return;
+    }
     const rejection =
       typeof protocol === 'string'
         ? (checkOrigin(request, route.options) ?? this.checkCapacity(route))

@@ -13,6 +13,19 @@ export class HandshakeRejection {
   ) {}
 }
 
+/** Nest's answer to an unknown error (a guard or an origin predicate threw): no detail leaks. */
+export function internalErrorRejection(): HandshakeRejection {
+  return new HandshakeRejection(
+    500,
+    'Internal server error',
+    {},
+    {
+      statusCode: 500,
+      message: 'Internal server error',
+    },
+  );
+}
+
 /** The answer to a handshake (or a request still arriving) once shutdown has begun. */
 export function shuttingDownRejection(): HandshakeRejection {
   return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });

@@ -3,13 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
 import { guardFailedMessage } from '../ws.messages.js';
-import { HandshakeRejection } from './handshake-rejection.js';
+import { HandshakeRejection, internalErrorRejection } from './handshake-rejection.js';
 
 /** Runs a route's Nest guards with `(request, socket)` as the `http` arguments; throws when one refuses. */
 export type GuardsRunner = (args: [IncomingMessage, Duplex]) => Promise<void>;
 
 const TIMED_OUT = Symbol('timed out');
-const INTERNAL_ERROR_BODY = { statusCode: 500, message: 'Internal server error' };
 
 /**
  * The Nest half of a route's handshake guard: runs the route's guards (global, controller, method,
@@ -58,7 +57,6 @@ export class HandshakeGuard {
       guardFailedMessage(this.path),
       error instanceof Error ? error.stack : String(error),
     );
-    // Nest's own answer to an unknown error: no detail leaks to the client.
-    return new HandshakeRejection(500, 'Internal server error', {}, INTERNAL_ERROR_BODY);
+    return internalErrorRejection();
   }
 }

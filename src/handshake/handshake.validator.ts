@@ -1,8 +1,15 @@
+import { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { ResolvedRouteOptions } from '../routing/route.js';
-import { HandshakeRejection } from './handshake-rejection.js';
+import { HandshakeRejection, internalErrorRejection } from './handshake-rejection.js';
 import { parseExtensions, parseProtocols } from './ws-parsers.js';
-import { foreignOriginReason, originNotAllowedReason } from '../ws.messages.js';
+import {
+  foreignOriginReason,
+  originCheckFailedMessage,
+  originNotAllowedReason,
+} from '../ws.messages.js';
+
+const logger = new Logger('WebSocketRoute');
 
 const KEY_PATTERN = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 
@@ -89,7 +96,18 @@ export function checkOrigin(
   const origin = request.headers.origin;
   const allowed = options.allowedOrigins;
   if (allowed !== undefined) {
-    if (allowed(origin, request)) return undefined;
+    let allows: boolean;
+    try {
+      allows = allowed(origin, request);
+    } catch (error) {
+      // It runs in the server's `upgrade` event, before the app: a throw must not escape there.
+      logger.error(
+        originCheckFailedMessage(origin),
+        error instanceof Error ? error.stack : String(error),
+      );
+      return internalErrorRejection();
+    }
+    if (allows) return undefined;
     return new HandshakeRejection(403, originNotAllowedReason(origin));
   }
   if (origin === undefined) return undefined;

@@ -29,13 +29,20 @@ function routesSkipHandshakes(app: ExpressAppLike): void {
   }
 }
 
-/** Nest's route handlers carry their method's metadata; middleware bound to a route does not. */
+/**
+ * Nest's route handlers carry their method's metadata; middleware bound to a route does not. A
+ * WebSocket route, the other way round, passes a plain request on before Nest runs its guards
+ * (as Fastify's constraint does): a plain `GET` of the app's at the same path, or the `426`
+ * answer, must not run the WebSocket route's guards too (a global ThrottlerGuard would count it
+ * twice).
+ */
 function skipHandshakes(handler: unknown): unknown {
   if (typeof handler !== 'function' || !Reflect.hasMetadata(PATH_METADATA, handler)) return handler;
-  if (Reflect.hasMetadata(WEBSOCKET_ROUTE_METADATA, handler)) return handler;
   const route = handler as Middleware;
+  const takesHandshakes = Reflect.hasMetadata(WEBSOCKET_ROUTE_METADATA, handler);
   return function (this: unknown, request: unknown, response: unknown, next: () => void) {
-    if ((request as Record<symbol, unknown>)[kPendingHandshake] !== undefined) return next();
+    const handshake = (request as Record<symbol, unknown>)[kPendingHandshake] !== undefined;
+    if (handshake !== takesHandshakes) return next();
     return route.call(this, request, response, next);
   };
 }

@@ -133,16 +133,25 @@ export class RouteTable {
    * router has decided.
    */
   candidates(target: string): Route[] {
-    const found: Route[] = [];
-    const matched = this.match(target)?.route;
-    if (matched) found.push(matched);
     const path = pathOf(target);
-    for (const { regexp, route } of this.patterns)
-      if (route !== matched && regexp.test(path)) found.push(route);
+    const found = this.candidatesOfPath(path, []);
+    // Fastify's router decodes the path (`/ech%6F` is `/echo`), as `decodeURI()` does: reserved
+    // characters (`%2F`, `%3F`) stay encoded. Express matches the path as sent.
+    const decoded = decodedPath(path);
+    if (decoded !== path) this.candidatesOfPath(decoded, found);
     for (let i = 0, n = found.length; i < n; i++) {
       const siblings = this.siblings.get(found[i]);
       if (siblings) found.push(...siblings);
     }
+    return found;
+  }
+
+  /** Adds to `found` the routes whose pattern may take `path` (exact, `:param`, loose). */
+  private candidatesOfPath(path: string, found: Route[]): Route[] {
+    const matched = this.match(path)?.route;
+    if (matched && !found.includes(matched)) found.push(matched);
+    for (const { regexp, route } of this.patterns)
+      if (!found.includes(route) && regexp.test(path)) found.push(route);
     return found;
   }
 
@@ -206,6 +215,16 @@ export function pathOf(target: string): string {
   }
   const queryAt = target.indexOf('?', start);
   return target.slice(start, queryAt === -1 ? undefined : queryAt);
+}
+
+/** `path` with its percent-encoded characters decoded as `decodeURI()` does; as is if malformed. */
+function decodedPath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURI(path);
+  } catch {
+    return path;
+  }
 }
 
 /** `'//a/b/'` -> `'/a/b'`; the root stays `'/'`. */
