@@ -93,7 +93,8 @@ describe.each(ADAPTERS)('closing (%s)', (adapter) => {
         }),
       );
     }
-  });
+    // About 2,000 connections opened and closed: a bound for a busy machine, not a speed check.
+  }, 60_000);
 
   it('a code that may not be sent throws InvalidCloseCodeError and leaves the connection open', async () => {
     const { client, handler } = await server.open('/closing');
