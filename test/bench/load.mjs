@@ -200,11 +200,11 @@ answerRequests({
     return { open: connections.length };
   },
 
-  /** Starts the closed echo loop on `connections` connections with a `size`-byte text message. */
-  echo: async ({ port, path, connections: count, size }) => {
+  /** Starts the closed echo loop on `connections` connections with a `size`-byte text (or binary) message. */
+  echo: async ({ port, path, connections: count, size, binary = false }) => {
     stopping = false;
     connections = await openMany(port, path, count);
-    const frame = maskedFrame(OPCODE_TEXT, echoPayload(size));
+    const frame = maskedFrame(binary ? OPCODE_BINARY : OPCODE_TEXT, echoPayload(size));
     for (const connection of connections) {
       connection.frame = frame;
       connection.onMessage = onEcho;

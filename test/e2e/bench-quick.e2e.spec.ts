@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,9 @@ describe('benchmark, quick mode', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('runs every server through every scenario and writes the Markdown table and JSON', async () => {
+    // A quick run writes its benchmark page to --out; the committed page is a full run's.
+    const committedPage = join(ROOT, 'docs', 'benchmarks.md');
+    const pageBefore = existsSync(committedPage) ? readFileSync(committedPage, 'utf8') : undefined;
     const { code, output } = await new Promise<{ code: number | null; output: string }>(
       (resolve) => {
         const child = execFile(
@@ -31,7 +34,11 @@ describe('benchmark, quick mode', () => {
     const report = JSON.parse(readFileSync(join(out, 'quick.json'), 'utf8'));
     const titles = [
       '### Echo, 32 B text',
+      '### Echo, 32 B binary',
       '### Echo, 16 KiB text',
+      '### Echo, 16 KiB binary',
+      '### Echo, 256 KiB text',
+      '### Echo, 256 KiB binary',
       '### Handshake storm: ',
       '### Handshake storm with one async guard',
       '### Handshake storm with one trivial middleware',
@@ -64,10 +71,39 @@ describe('benchmark, quick mode', () => {
     );
     expect(fanOutRows).toContain('library-express:broadcast');
     expect(fanOutRows).toContain('library-express:loop');
-    // Every ratio to raw ws is a positive number: each server really answered.
-    for (const row of report.summary.echo32) {
-      expect(row.metrics.messagesPerSecond.ratio).toBeGreaterThan(0);
+    // Every echo table, every size and type, has both platforms and raw ws, each with a positive
+    // ratio of msgs/s and of CPU per message: each server really echoed.
+    const echoes = report.scenarios.filter(
+      (scenario: { kind: string }) => scenario.kind === 'echo',
+    );
+    expect(
+      echoes.map(({ size, binary }: { size: number; binary: boolean }) => `${size}:${binary}`),
+    ).toEqual(['32:false', '32:true', '16384:false', '16384:true', '262144:false', '262144:true']);
+    for (const echo of echoes) {
+      const rows = report.summary[echo.id];
+      expect(rows.map((row: { server: string }) => row.server)).toEqual(
+        expect.arrayContaining(['library-express', 'library-fastify', 'raw-ws']),
+      );
+      for (const row of rows) {
+        expect(row.metrics.messagesPerSecond.ratio).toBeGreaterThan(0);
+        expect(row.metrics.serverCpuUsPerMessage.ratio).toBeGreaterThan(0);
+      }
     }
+    const targets = report.summary.targets.map(({ what }: { what: string }) => what);
+    expect(targets).toContain('Fastify: echo msgs/s at 256 KiB binary >= 0.95x raw ws');
+    expect(targets).toContain('Express: server CPU/msg at 16 KiB text <= 1.05x raw ws');
+    // The benchmark page: the run's tables with the machine, the versions and the method.
+    const page = readFileSync(join(out, 'benchmarks.md'), 'utf8');
+    expect(page).toMatch(/^# Benchmarks\n/);
+    expect(page).toMatch(/- Machine: \d+ cores, .+, [\d.]+ GiB of memory/);
+    expect(page).toMatch(/- Node v\d+\.\d+\.\d+, ws \d+\.\d+\.\d+ .*@nestjs\/core \d+/);
+    expect(page).toMatch(/- nestjs-ws-routes at commit [0-9a-f]{12}/);
+    expect(page).toContain('## Method');
+    expect(page).toContain('**Echo.**');
+    expect(page).toContain('### Echo, 256 KiB binary');
+    expect(page).toContain('## Topic history');
+    const pageAfter = existsSync(committedPage) ? readFileSync(committedPage, 'utf8') : undefined;
+    expect(pageAfter).toBe(pageBefore);
     // Scale-out: this library and socket.io on every topology, every instance measured, every
     // publication delivered to each of its followers (the harness counts what it expects).
     const scale = report.scenarios.filter(
@@ -143,7 +179,7 @@ describe('benchmark, quick mode', () => {
     }
     // The scale-out part starts 33 server instances, 2 publishers and 9 redis-servers: about a
     // minute on a quiet machine, more when other jobs share the 2 cores; the broker-only tables
-    // another half minute.
+    // another half minute; the six echo tables (three sizes, text and binary) about a minute.
     // Topic history: in process, resume vs live, and three instances over Redis next to socket.io.
     const history = readFileSync(join(out, 'history.md'), 'utf8');
     expect(history).toMatch(
@@ -151,5 +187,5 @@ describe('benchmark, quick mode', () => {
     );
     expect(history).toContain('| nestjs-ws-routes, topic with history | ');
     expect(history).toContain('| socket.io + @socket.io/redis-streams-adapter (recovery on) | ');
-  }, 420_000);
+  }, 600_000);
 });

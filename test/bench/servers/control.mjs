@@ -1,6 +1,13 @@
 // What every bench server answers, measured inside the server process itself: CPU time, memory
 // after GC, and one timed fan-out.
+import { PerformanceObserver } from 'node:perf_hooks';
 import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
+
+// Time the main thread spent in GC pauses (V8's own concurrent marking threads are not in it).
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMs += entry.duration;
+}).observe({ entryTypes: ['gc'] });
 
 /**
  * Serves the orchestrator's requests. `fanOut` maps a mode name (e.g. `broadcast`, `loop`) to a
@@ -8,7 +15,7 @@ import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
  */
 export function serveBench({ port, fanOut, close }) {
   answerRequests({
-    cpu: () => process.cpuUsage(),
+    cpu: () => ({ ...process.cpuUsage(), gcMs }),
     memory: () => {
       for (let i = 0; i < 3; i++) globalThis.gc?.();
       return process.memoryUsage();
