@@ -1,5 +1,5 @@
 import type { StreamPosition } from '../interfaces/position.interface.js';
-import { decodeEnvelope, type StreamEnvelope } from '../resume.wire.js';
+import { SINCE_PARAM, decodeEnvelope, type StreamEnvelope } from '../resume.wire.js';
 import { attemptUrl, type UrlSource } from './attempt-url.js';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import {
@@ -170,6 +170,8 @@ export class ReconnectingWebSocket extends EventTarget {
         env.location?.href,
       );
       if (this.#state !== 'connecting') return; // closed meanwhile
+      if (!this.#options.encodeSince) this.#forgetUnsent(url);
+      if (this.#state !== 'connecting') return; // closed on `lost`
       socket = new this.#WebSocket(url, this.#options.protocols);
     } catch (error) {
       // The URL function failed, or the WebSocket refused the URL: tried again after the delay.
@@ -278,6 +280,17 @@ export class ReconnectingWebSocket extends EventTarget {
     this.#refusedSince ||= now;
     const { maxRefused, refusedForMs } = this.#options;
     return ++this.#refused >= maxRefused && now - this.#refusedSince >= refusedForMs;
+  }
+
+  /**
+   * The positions the default encoding left out of `url` (too long for a server to take) cannot
+   * be resumed: forgotten, and `lost` for each, so that the app reloads those topics.
+   */
+  #forgetUnsent(url: string): void {
+    const sent = new URL(url).searchParams.getAll(SINCE_PARAM).length;
+    const unsent = [...this.#positions.keys()].slice(sent);
+    for (const topic of unsent) this.#positions.delete(topic);
+    for (const topic of unsent) this.#lose(topic, 'too many positions for the URL');
   }
 
   #lose(topic: string | undefined, reason: string): void {

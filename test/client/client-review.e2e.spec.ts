@@ -64,8 +64,7 @@ describe('ReconnectingWebSocket, what a new user runs into', () => {
     expect(() => client.close(1000, 'x'.repeat(124))).toThrow(RangeError);
     expect(client.state).toBe('open');
     client.send(JSON.stringify({ close: [1012, 'restart'] }));
-    await until('open again', () => of('open').length === 2);
-    expect(hellos.length).toBe(2);
+    await until('open again', () => of('open').length === 2 && hellos.length === 2);
     client.close();
     client.close(); // twice: one close event
     expect(of('close')).toHaveLength(1);
@@ -114,6 +113,21 @@ describe('ReconnectingWebSocket, what a new user runs into', () => {
     }
     client.close();
     pub.close();
+  });
+
+  it('500 topics: the positions that would make the URL too long (431) are left out, with `lost`, and it reconnects', async () => {
+    const topics = Array.from({ length: 500 }, (_, i) => `m:${i}`);
+    const { client, hellos, of } = watchedClient(`${app.base}/feed?topics=${topics.join(',')}`);
+    await until('subscribed', () => client.positions.size === 500);
+    client.send(JSON.stringify({ close: [1012, 'restart'] }));
+    await until('hello again', () => hellos.length === 2);
+    const sent = hellos[1].length;
+    expect(sent).toBeGreaterThan(50);
+    expect(of('lost').map(({ topic }) => topic)).toEqual(topics.slice(sent));
+    expect(of('lost')[0].reason).toBe('too many positions for the URL');
+    expect(of('close')).toEqual([]);
+    await until('subscribed again', () => client.positions.size === 500);
+    client.close();
   });
 
   it('parseSince never throws on a hostile query: huge, negative, NaN, 10,000 values', () => {
