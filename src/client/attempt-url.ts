@@ -24,9 +24,24 @@ export async function attemptUrl(
   return url.href;
 }
 
-/** The default: one `since=<offset>:<epoch>:<topic>` query parameter per topic. */
+/**
+ * The longest URL (characters) the default encoding writes positions into: under nginx's 8 KB
+ * request line and Node's 16 KB of headers, which answer longer ones 414 or 431.
+ */
+export const MAX_SINCE_URL_LENGTH = 8000;
+
+/**
+ * The default: one `since=<offset>:<epoch>:<topic>` query parameter per topic, in the map's
+ * order, as many as keep the URL within `MAX_SINCE_URL_LENGTH`; the rest are left out.
+ */
 export function appendSince(url: URL, positions: ReadonlyMap<string, StreamPosition>): void {
+  const query = new URLSearchParams(url.search);
+  let length = url.href.length + (query.size === 0 ? 1 : 0); // the `?`
   for (const [topic, position] of positions) {
-    url.searchParams.append(SINCE_PARAM, formatSince(topic, position));
+    const param = new URLSearchParams([[SINCE_PARAM, formatSince(topic, position)]]).toString();
+    length += param.length + (query.size === 0 ? 0 : 1); // the `&`
+    if (length > MAX_SINCE_URL_LENGTH) break;
+    query.append(SINCE_PARAM, formatSince(topic, position));
   }
+  url.search = query.toString();
 }

@@ -23,11 +23,18 @@ export interface ReconnectingWebSocketOptions {
   stableMs?: number;
   /**
    * Closes before `open` in a row (what a browser sees of a 401 or 403) after which the client
-   * stops (`cause: 'refused'`). A server that is down looks the same to a browser, so this also
-   * bounds how long the client waits for one: about 30 s with the default back-off. Default 10;
-   * `Infinity` never stops. With `ws`, a 4xx status (but 408, 429) stops at once.
+   * stops (`cause: 'refused'`), once they have also gone on for `refusedForMs`. A server that is
+   * down looks the same to a browser, so both must hold. Default 10; `Infinity` never stops.
+   * With `ws`, a 4xx status (but 408, 429) stops at once, and a server out of reach
+   * (`ECONNREFUSED` …) is not counted.
    */
   maxRefused?: number;
+  /**
+   * How long (ms) closes before `open` must have gone on, from the first in a row, before the
+   * client stops for `maxRefused`: longer than a restart or a deploy. Default 120000 (2 min); 0:
+   * the count alone decides.
+   */
+  refusedForMs?: number;
   /** Time an attempt may take to `open`, in ms; then it counts as failed. Default 10000. */
   connectTimeoutMs?: number;
   /** Messages `send()` keeps while not connected, sent on the next `open`. Default 0: it returns false. */
@@ -48,6 +55,7 @@ export const CLIENT_DEFAULTS = {
   maxAttempts: Infinity,
   stableMs: 5000,
   maxRefused: 10,
+  refusedForMs: 120_000,
   connectTimeoutMs: 10_000,
   queue: 0,
 };

@@ -26,3 +26,24 @@ export function refusedStatus(error: unknown): number | undefined {
 export function isFinalRefusal(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
+
+/** Errors of the network, before any HTTP answer: the server is down or out of reach, not refusing. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * Whether an attempt's error says the server could not be reached (`ws` passes Node's error, e.g.
+ * `ECONNREFUSED` while a server restarts). Browsers never say: their failures count as refusals.
+ */
+export function isUnreachable(event: unknown): boolean {
+  const code = (event as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code === 'string' && UNREACHABLE.has(code);
+}

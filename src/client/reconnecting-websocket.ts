@@ -1,5 +1,5 @@
 import type { StreamPosition } from '../interfaces/position.interface.js';
-import { decodeEnvelope, type StreamEnvelope } from '../resume.wire.js';
+import { SINCE_PARAM, decodeEnvelope, type StreamEnvelope } from '../resume.wire.js';
 import { attemptUrl, type UrlSource } from './attempt-url.js';
 import { DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import {
@@ -12,7 +12,7 @@ import {
   type ReconnectingWebSocketEventMap,
 } from './client.events.js';
 import { CLIENT_DEFAULTS, type ReconnectingWebSocketOptions } from './client.options.js';
-import { closeDecision, isFinalRefusal, refusedStatus } from './close-decision.js';
+import { closeDecision, isFinalRefusal, isUnreachable, refusedStatus } from './close-decision.js';
 import type {
   CloseEventLike,
   WebSocketConstructor,
@@ -71,6 +71,7 @@ export class ReconnectingWebSocket extends EventTarget {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #attempt = 0;
   #refused = 0;
+  #refusedSince = 0;
   #openedAt = 0;
   #queue: SendData[] = [];
   readonly #positions = new Map<string, StreamPosition>();
@@ -121,6 +122,14 @@ export class ReconnectingWebSocket extends EventTarget {
   /** Closes for good (`code` default 1000): no reconnect; fires `close` with `cause: 'client'`. */
   close(code = 1000, reason = ''): void {
     if (this.#state === 'closed') return;
+    // What a browser's close() accepts (WHATWG), checked before anything changes: a WebSocket
+    // that threw here would leave the client detached yet not closed.
+    if (code !== 1000 && (code < 3000 || code > 4999 || !Number.isInteger(code))) {
+      throw new RangeError(`close code must be 1000 or 3000-4999, got ${code}`);
+    }
+    if (new TextEncoder().encode(reason).length > 123) {
+      throw new RangeError('close reason must be at most 123 bytes of UTF-8');
+    }
     const socket = this.#socket;
     this.#detach?.();
     socket?.close(code, reason);
@@ -161,6 +170,8 @@ export class ReconnectingWebSocket extends EventTarget {
         env.location?.href,
       );
       if (this.#state !== 'connecting') return; // closed meanwhile
+      if (!this.#options.encodeSince) this.#forgetUnsent(url);
+      if (this.#state !== 'connecting') return; // closed on `lost`
       socket = new this.#WebSocket(url, this.#options.protocols);
     } catch (error) {
       // The URL function failed, or the WebSocket refused the URL: tried again after the delay.
@@ -168,6 +179,7 @@ export class ReconnectingWebSocket extends EventTarget {
     }
     let opened = false;
     let status: number | undefined;
+    let unreachable = false;
     const timeout = setTimeout(() => {
       detach();
       socket.close();
@@ -179,13 +191,16 @@ export class ReconnectingWebSocket extends EventTarget {
       this.#opened();
     };
     const onMessage = (event: { data: unknown }) => this.#receive(event.data);
-    const onError = (event: unknown) => void (status ??= refusedStatus(event));
+    const onError = (event: unknown) => {
+      status ??= refusedStatus(event);
+      unreachable ||= isUnreachable(event);
+    };
     const onClose = (event: CloseEventLike) => {
       detach();
       if (status !== undefined && !opened && isFinalRefusal(status)) {
         return this.#stop({ code: event.code, reason: `handshake refused: ${status}` }, 'refused');
       }
-      this.#closed({ code: event.code, reason: event.reason }, opened);
+      this.#closed({ code: event.code, reason: event.reason }, opened, unreachable);
     };
     const listeners = [
       ['open', onOpen],
@@ -207,7 +222,7 @@ export class ReconnectingWebSocket extends EventTarget {
   #opened(): void {
     this.#state = 'open';
     this.#openedAt = Date.now();
-    this.#refused = 0;
+    this.#refused = this.#refusedSince = 0;
     for (const data of this.#queue.splice(0)) this.#socket!.send(data);
     this.dispatchEvent(new Event('open'));
   }
@@ -229,13 +244,12 @@ export class ReconnectingWebSocket extends EventTarget {
 
   /**
    * A connection ended: decide from its close code whether, and how, to come back. `notRefused`:
-   * the attempt failed on our side (connect timeout, URL), not a close by the server.
+   * the attempt failed on our side (connect timeout, URL) or the server was out of reach, not a
+   * close by the server.
    */
   #closed(close: CloseInfo, opened: boolean, notRefused = false): void {
     if (this.#state === 'closed') return;
-    if (!opened && !notRefused && ++this.#refused >= this.#options.maxRefused) {
-      return this.#stop(close, 'refused');
-    }
+    if (!opened && !notRefused && this.#refusedEnough()) return this.#stop(close, 'refused');
     // The back-off starts again only after a connection that lasted: a server that accepts and
     // closes at once (1013, try again later) still gets longer and longer delays.
     if (opened && Date.now() - this.#openedAt >= this.#options.stableMs) this.#attempt = 0;
@@ -254,6 +268,29 @@ export class ReconnectingWebSocket extends EventTarget {
     const delayMs = backoffDelay(attempt, this.#backoff);
     this.#timer = setTimeout(() => void this.#connect(), delayMs);
     this.dispatchEvent(new ReconnectingEvent(attempt, delayMs, close));
+  }
+
+  /**
+   * One more close before `open`: enough to stop once there were `maxRefused` in a row over at
+   * least `refusedForMs`, so a server restarting or being deployed (which a browser cannot tell
+   * from a refusal) does not make its clients give up.
+   */
+  #refusedEnough(): boolean {
+    const now = Date.now();
+    this.#refusedSince ||= now;
+    const { maxRefused, refusedForMs } = this.#options;
+    return ++this.#refused >= maxRefused && now - this.#refusedSince >= refusedForMs;
+  }
+
+  /**
+   * The positions the default encoding left out of `url` (too long for a server to take) cannot
+   * be resumed: forgotten, and `lost` for each, so that the app reloads those topics.
+   */
+  #forgetUnsent(url: string): void {
+    const sent = new URL(url).searchParams.getAll(SINCE_PARAM).length;
+    const unsent = [...this.#positions.keys()].slice(sent);
+    for (const topic of unsent) this.#positions.delete(topic);
+    for (const topic of unsent) this.#lose(topic, 'too many positions for the URL');
   }
 
   #lose(topic: string | undefined, reason: string): void {

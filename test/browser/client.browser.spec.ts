@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import type { WebSocketConstructor } from '../../src/client/index.js';
 import { freePort } from '../support/redis.js';
 import { startProcess, type RunningProcess } from '../support/process.js';
@@ -73,11 +74,13 @@ describe.skipIf(skip)('ReconnectingWebSocket in Chromium', () => {
     await sample?.exited;
   });
 
-  it('a refused handshake (the guarded /secure/echo, 401): stops after maxRefused closes before open', async () => {
+  it('a refused handshake (the guarded /secure/echo, 401): stops after maxRefused closes before open over refusedForMs', async () => {
     const result = await page.evaluate(async () => {
       const { ReconnectingWebSocket } = window as unknown as Browser;
+      const started = Date.now();
       const client = new ReconnectingWebSocket('/secure/echo', {
         maxRefused: 3,
+        refusedForMs: 400,
         backoff: { firstDelayMs: 50, maxDelayMs: 100 },
       });
       const attempts: number[] = [];
@@ -87,9 +90,46 @@ describe.skipIf(skip)('ReconnectingWebSocket in Chromium', () => {
       const close = await new Promise<{ code: number; cause: string }>((resolve) =>
         client.addEventListener('close', resolve),
       );
-      return { attempts, code: close.code, cause: close.cause, state: client.state };
+      const tookMs = Date.now() - started;
+      return { attempts, tookMs, code: close.code, cause: close.cause, state: client.state };
     });
-    expect(result).toEqual({ attempts: [1, 2], code: 1006, cause: 'refused', state: 'closed' });
+    expect(result).toMatchObject({ code: 1006, cause: 'refused', state: 'closed' });
+    // Three closes before open were not enough: they had to go on for 400 ms.
+    expect(result.attempts.length).toBeGreaterThan(2);
+    expect(result.tookMs).toBeGreaterThanOrEqual(400);
+  });
+
+  it('with the default maxRefused, a server down for 12+ short attempts (a restart) is waited for', async () => {
+    const later = await freePort();
+    await page.evaluate(async (url) => {
+      const { ReconnectingWebSocket } = window as unknown as Browser;
+      const client = new ReconnectingWebSocket(url, {
+        backoff: { firstDelayMs: 50, maxDelayMs: 100 },
+      });
+      const seen: string[] = [];
+      client.addEventListener('reconnecting', () => seen.push('reconnecting'));
+      client.addEventListener('open', () => seen.push('open'));
+      client.addEventListener('close', () => seen.push('close'));
+      Object.assign(window, { restarting: client, seen });
+    }, `ws://127.0.0.1:${later}/`);
+    const seen = () => page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    await page.waitForFunction(
+      () => (window as unknown as { seen: string[] }).seen.length >= 12, // 10 used to stop it
+      undefined,
+      { timeout: 20_000 },
+    );
+    const server = new WebSocketServer({ host: '127.0.0.1', port: later }); // the server is back
+    try {
+      await page.waitForFunction(() =>
+        (window as unknown as { seen: string[] }).seen.includes('open'),
+      );
+      expect((await seen()).filter((event) => event !== 'reconnecting')).toEqual(['open']);
+    } finally {
+      await page.evaluate(() =>
+        (window as unknown as { restarting: { close(): void } }).restarting.close(),
+      );
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('tries at once when the browser comes back online, whatever the delay it was waiting', async () => {

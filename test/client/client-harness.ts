@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   ReconnectingWebSocket,
@@ -18,6 +19,23 @@ export async function startClientApp(env: Record<string, string> = {}) {
     port: Number(started.match[1]),
     base: `ws://127.0.0.1:${started.match[1]}`,
   };
+}
+
+/**
+ * The client app for the tests of one `describe`: started before them, stopped after.
+ * `app.base` is its `ws://` base URL once started.
+ */
+export function useClientApp() {
+  const app = { base: '', process: undefined as RunningProcess | undefined };
+  beforeAll(async () => {
+    const started = await startClientApp();
+    app.process = started.process;
+    app.base = started.base;
+  });
+  afterAll(async () => {
+    if (app.process) await stop(app.process);
+  });
+  return app;
 }
 
 export async function stop(process: RunningProcess): Promise<void> {

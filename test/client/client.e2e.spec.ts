@@ -1,31 +1,19 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../support/redis.js';
-import type { RunningProcess } from '../support/process.js';
-import { publisher, startClientApp, stop, until, watchedClient } from './client-harness.js';
+import { publisher, until, useClientApp, watchedClient } from './client-harness.js';
 
 /** The publications of `topic` a watched client saw, as their data. */
 const dataOf = (seen: Map<string, { data: string }[]>, topic: string) =>
   (seen.get(topic) ?? []).map(({ data }) => data);
 
 describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
-  let app: RunningProcess;
-  let base: string;
-
-  beforeAll(async () => {
-    const started = await startClientApp();
-    app = started.process;
-    base = started.base;
-  });
-
-  afterAll(async () => {
-    if (app) await stop(app);
-  });
+  const app = useClientApp();
 
   it('after 1012 it reconnects with the position of each topic: every publication once, in order', async () => {
-    const pub = await publisher(base);
-    const watched = watchedClient(`${base}/feed?topics=r1:a,r1:b`);
+    const pub = await publisher(app.base);
+    const watched = watchedClient(`${app.base}/feed?topics=r1:a,r1:b`);
     const { client, seen, hellos, of } = watched;
     await until('both subscribe replies', () => client.positions.size === 2);
     for (let i = 1; i <= 3; i++)
@@ -63,8 +51,8 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
   });
 
   it('after 3000 (lost continuity): `lost` for each topic, then it reconnects without their positions', async () => {
-    const pub = await publisher(base);
-    const { client, seen, hellos, of } = watchedClient(`${base}/feed?topics=r2:a,r2:b`);
+    const pub = await publisher(app.base);
+    const { client, seen, hellos, of } = watchedClient(`${app.base}/feed?topics=r2:a,r2:b`);
     await until('both subscribe replies', () => client.positions.size === 2);
     pub.publish('r2:a', 'one');
     await until('one publication', () => dataOf(seen, 'r2:a').length === 1);
@@ -86,7 +74,7 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
   it.each([1000, 1008, 3500, 3999, 4500, 4999])(
     'after %i from the server it stops for good and says why',
     async (code) => {
-      const { client, hellos, of } = watchedClient(`${base}/feed?topics=r3`);
+      const { client, hellos, of } = watchedClient(`${app.base}/feed?topics=r3`);
       await until('open', () => hellos.length === 1);
       client.send(JSON.stringify({ close: [code, 'go away'] }));
       await until('close', () => of('close').length === 1);
@@ -99,19 +87,23 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
   );
 
   it('a handshake refused with 403 stops it at once (ws says the status)', async () => {
-    const { client, of } = watchedClient(`${base}/refused`);
+    const { client, of } = watchedClient(`${app.base}/refused`);
     await until('close', () => of('close').length === 1);
     expect(of('close')[0]).toMatchObject({ code: 1006, cause: 'refused' });
     expect(of('close')[0].reason).toContain('403');
     expect([of('open').length, of('reconnecting').length, client.state]).toEqual([0, 0, 'closed']);
   });
 
-  it('closes before `open` with no status (what a browser sees of a 401): stops after maxRefused', async () => {
+  it('a server out of reach (ECONNREFUSED) is not a refusal: tried until maxAttempts', async () => {
     const port = await freePort(); // nothing listens there
-    const { client, of } = watchedClient(`ws://127.0.0.1:${port}/feed`, { maxRefused: 3 });
+    const { client, of } = watchedClient(`ws://127.0.0.1:${port}/feed`, {
+      maxRefused: 1,
+      refusedForMs: 0,
+      maxAttempts: 3,
+    });
     await until('close', () => of('close').length === 1);
-    expect(of('close')[0]).toMatchObject({ code: 1006, cause: 'refused' });
-    expect(of('reconnecting').map(({ attempt }) => attempt)).toEqual([1, 2]);
+    expect(of('close')[0]).toMatchObject({ code: 1006, cause: 'attempts' });
+    expect(of('reconnecting').map(({ attempt }) => attempt)).toEqual([1, 2, 3]);
     expect(client.state).toBe('closed');
   });
 
@@ -140,7 +132,7 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
   });
 
   it('close() stops it for good: a final close with cause client, no attempt follows, send() returns false', async () => {
-    const { client, hellos, of } = watchedClient(`${base}/feed?topics=r4`);
+    const { client, hellos, of } = watchedClient(`${app.base}/feed?topics=r4`);
     await until('open', () => hellos.length === 1);
     client.close(1000, 'bye');
     expect(client.state).toBe('closed');
@@ -151,13 +143,13 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
   });
 
   it('send() before `open` returns false; with `queue` it keeps that many and sends them on open', async () => {
-    const plain = watchedClient(`${base}/feed?topics=r5`);
+    const plain = watchedClient(`${app.base}/feed?topics=r5`);
     expect(plain.client.state).toBe('connecting');
     expect(plain.client.send('{}')).toBe(false);
     plain.client.close();
 
     // Queued: two close requests; the first one sent on open closes the connection with 4000.
-    const queued = watchedClient(`${base}/feed?topics=r5`, { queue: 1 });
+    const queued = watchedClient(`${app.base}/feed?topics=r5`, { queue: 1 });
     expect(queued.client.send(JSON.stringify({ close: [4000, 'queued'] }))).toBe(true);
     expect(queued.client.send(JSON.stringify({ close: [4001, 'dropped'] }))).toBe(false);
     await until('reconnecting', () => queued.of('reconnecting').length === 1);
@@ -168,7 +160,7 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
   it('calls a URL function for each attempt; one that throws is tried again after the delay', async () => {
     const urls: string[] = [];
     const { client, hellos, of } = watchedClient(() => {
-      if (urls.push(`${base}/feed?topics=r6&n=${urls.length + 1}`) === 1) {
+      if (urls.push(`${app.base}/feed?topics=r6&n=${urls.length + 1}`) === 1) {
         throw new Error('token service down');
       }
       return urls.at(-1)!;
@@ -177,7 +169,10 @@ describe('ReconnectingWebSocket in Node with ws, against a real app', () => {
     expect(of('reconnecting')[0].lastClose.reason).toBe('Error: token service down');
     client.send(JSON.stringify({ close: [1013, 'later'] }));
     await until('the second connection', () => hellos.length === 2);
-    expect(urls.slice(1)).toEqual([`${base}/feed?topics=r6&n=2`, `${base}/feed?topics=r6&n=3`]);
+    expect(urls.slice(1)).toEqual([
+      `${app.base}/feed?topics=r6&n=2`,
+      `${app.base}/feed?topics=r6&n=3`,
+    ]);
     client.close();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendSince, attemptUrl } from '../../src/client/attempt-url.js';
+import { MAX_SINCE_URL_LENGTH, appendSince, attemptUrl } from '../../src/client/attempt-url.js';
 import { parseSince, streamEnvelope, subscribedEnvelope } from '../../src/index.js';
 import { decodeEnvelope } from '../../src/resume.wire.js';
 
@@ -60,6 +60,24 @@ describe('the resume wire convention', () => {
     expect(url).toBe('ws://h/feed?room=x&since=12%3A9f2c%3Achat%3Alobby&since=0%3Aab%3Anews');
     expect(parseSince(new URL(url).searchParams)).toEqual(positions);
     expect(parseSince(new URL(url).search)).toEqual(positions);
+  });
+
+  it('since: positions go in, in order, only while the URL stays within MAX_SINCE_URL_LENGTH', async () => {
+    for (const start of ['ws://h/feed', 'ws://h/feed?room=x']) {
+      const positions = new Map(
+        Array.from({ length: 1000 }, (_, i) => [`t:${i} é&=%`, { offset: i, epoch: 'e9f2c' }]),
+      );
+      const url = await attemptUrl(start, positions);
+      const sent = [...parseSince(new URL(url).search).keys()];
+      expect(url.length).toBeLessThanOrEqual(MAX_SINCE_URL_LENGTH);
+      expect(sent).toEqual([...positions.keys()].slice(0, sent.length));
+      const onceMore = new URL(url);
+      onceMore.searchParams.append(
+        'since',
+        `${sent.length}:e9f2c:${[...positions.keys()][sent.length]}`,
+      );
+      expect(onceMore.href.length).toBeGreaterThan(MAX_SINCE_URL_LENGTH); // as many as fit
+    }
   });
 
   it('since: malformed values resume nothing', () => {
