@@ -25,18 +25,18 @@ const closes: Closed[] = [];
 
 @Injectable()
 class RecordingHandler extends WebSocketHandler {
-  onMessage(data: WebSocketMessage) {
+  override onMessage(data: WebSocketMessage) {
     if (data !== 'flood') return;
     const chunk = 'x'.repeat(64 * 1024);
     for (let i = 0; i < 200 && this.isOpen; i++) this.send(chunk);
   }
 
-  onClose(code: number, reason: string) {
+  override onClose(code: number, reason: string) {
     closes.push({ path: this.path, code, reason, closedByServer: this.closedByServer });
   }
 
   // `ws` reports the frame it refused here; the close is what this suite looks at
-  onError() {}
+  override onError() {}
 }
 
 @Controller()
