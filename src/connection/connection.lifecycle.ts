@@ -24,7 +24,7 @@ import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
 import { WebSocketCloseCode } from '../close-codes.js';
-import { sentCloseCodeOf } from './frame-errors.js';
+import { sentCloseCodeOf } from '../internals/ws.internals.js';
 import { Heartbeat } from './heartbeat.js';
 
 /** The handler of a `ws` socket, set once when the connection opens. */
