@@ -34,6 +34,9 @@ export const noServerMessage = (routes: number) =>
 export const dispatchFailedMessage = (url: string | undefined) =>
   `Dispatching the WebSocket handshake for "${url ?? ''}" into the app threw; the socket was closed`;
 
+/** Reason of the `400` for a handshake whose `Connection` header lacks the `Upgrade` token. */
+export const connectionNotUpgradeReason = 'Connection header must include "Upgrade"';
+
 /** Reason of the `503` when middleware and guards did not let a handshake through in time. */
 export const handshakeTimedOutReason = 'Handshake timed out';
 

@@ -20,6 +20,7 @@ import {
   redisUnreachableMessage,
 } from './broker.messages.js';
 import { checkRedisBrokerOptions } from './redis-broker.options.js';
+import { raceTimeout, TIMED_OUT } from '../util/async.js';
 import { PUBLISH_SCRIPT, READ_SCRIPT, streamKeys } from './redis-streams.lua.js';
 import { PLAIN, type PubSubMode, SHARDED, subscribeAll, unsubscribeOne } from './redis-pubsub.js';
 import type {
@@ -329,15 +330,10 @@ export class RedisBroker implements WebSocketBroker {
   /** Bootstrap waits for Redis at most `connectTimeoutMs`, then goes on (and keeps trying). */
   private async waitForConnection(ready: Promise<unknown>): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? 5000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, true);
-    });
-    if ((await Promise.race([ready.then(() => false), timedOut])) && this.outage === undefined) {
+    if ((await raceTimeout(ready, timeoutMs)) === TIMED_OUT && this.outage === undefined) {
       this.outage = { undelivered: 0 };
       this.logger.warn(redisUnreachableMessage(this.url, `no connection within ${timeoutMs} ms`));
     }
-    clearTimeout(timer);
   }
 
   private receive(bytes: Buffer, deliver: (message: BrokerMessage) => void): void {
@@ -450,13 +446,10 @@ async function createSequencer(target: RedisTarget): Promise<Redis & StreamComma
 }
 
 /** `reply`, or a rejection once `timeoutMs` has passed without it (the reply is then ignored). */
-function answerWithin<T>(reply: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(redisReadTimedOutMessage(timeoutMs))), timeoutMs);
-  });
-  reply.catch(ignore); // a late failure, after the timeout, is nobody's
-  return Promise.race([reply, timedOut]).finally(() => clearTimeout(timer));
+async function answerWithin<T>(reply: Promise<T>, timeoutMs: number): Promise<T> {
+  const answer = await raceTimeout(reply, timeoutMs);
+  if (answer === TIMED_OUT) throw new Error(redisReadTimedOutMessage(timeoutMs));
+  return answer;
 }
 
 function retryStrategy(attempt: number): number {

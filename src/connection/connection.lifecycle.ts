@@ -24,7 +24,9 @@ import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { ErrorMapping, Route } from '../routing/route.js';
 import { handlerFailedMessage } from '../ws.messages.js';
 import { WebSocketCloseCode } from '../close-codes.js';
-import { sentCloseCodeOf } from './frame-errors.js';
+import { sentCloseCodeOf } from '../internals/ws.internals.js';
+import { settleCall } from '../util/async.js';
+import { stackOf } from '../util/errors.js';
 import { Heartbeat } from './heartbeat.js';
 
 /** The handler of a `ws` socket, set once when the connection opens. */
@@ -45,6 +47,14 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 @Injectable()
 export class ConnectionLifecycle {
   private readonly logger = new Logger('WebSocketRoute');
+  // The outcomes of settleCall(), bound once: no closure per call.
+  private readonly hookFailed = (handler: WebSocketHandler, error: unknown) =>
+    this.handleError(handler, error);
+  private readonly openFailed = (handler: WebSocketHandler, error: unknown) =>
+    this.failOpening(handler, error);
+  private readonly invoked = (handler: WebSocketHandler) => this.runOnOpen(handler);
+  private readonly closeFailed = (handler: WebSocketHandler, error: unknown) =>
+    this.logCloseError(handler, error);
   readonly heartbeat = new Heartbeat();
 
   constructor(readonly registry: WebSocketRegistry) {}
@@ -99,34 +109,18 @@ export class ConnectionLifecycle {
       this.closeWith(handler, error);
       return;
     }
-    let mapping: ErrorMapping | Promise<ErrorMapping>;
-    try {
-      mapping = routeOf(handler).mapError(error, handler, data);
-    } catch (filterError) {
-      this.fail(handler, filterError);
-      return;
-    }
-    if (isPromiseLike(mapping)) {
-      mapping.then(
-        (mapped) => this.applyMapping(handler, error, mapped),
-        (filterError: unknown) => this.fail(handler, filterError),
-      );
-    } else {
-      this.applyMapping(handler, error, mapping);
-    }
+    settleCall(
+      handler,
+      mapError,
+      { error, data },
+      (_, mapped) => this.applyMapping(handler, error, mapped),
+      (_, filterError) => this.fail(handler, filterError),
+    );
   }
 
   /** Runs a hook other than `onMessage`, routing a throw or a rejection to `handleError`. */
   runHook<T>(handler: WebSocketHandler, hook: ((arg: T) => unknown) | undefined, arg?: T): void {
-    if (hook === undefined) return;
-    try {
-      const result = hook.call(handler, arg as T);
-      if (isPromiseLike(result)) {
-        result.then(undefined, (error: unknown) => this.handleError(handler, error));
-      }
-    } catch (error) {
-      this.handleError(handler, error);
-    }
+    settleCall(handler, hook, arg as T, undefined, this.hookFailed);
   }
 
   private applyMapping(handler: WebSocketHandler, error: unknown, mapped: ErrorMapping): void {
@@ -162,40 +156,12 @@ export class ConnectionLifecycle {
   }
 
   private start(handler: WebSocketHandler): void {
-    let result: unknown;
-    try {
-      result = routeOf(handler).invoke(handler);
-    } catch (error) {
-      this.failOpening(handler, error);
-      return;
-    }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => this.runOnOpen(handler),
-        (error: unknown) => this.failOpening(handler, error),
-      );
-    } else {
-      this.runOnOpen(handler);
-    }
+    settleCall(handler, invokeRoute, undefined, this.invoked, this.openFailed);
   }
 
   private runOnOpen(handler: WebSocketHandler): void {
     if (!handler.isOpen) return;
-    let result: unknown;
-    try {
-      result = handler.onOpen?.();
-    } catch (error) {
-      this.failOpening(handler, error);
-      return;
-    }
-    if (isPromiseLike(result)) {
-      result.then(
-        () => flushQueue(handler),
-        (error: unknown) => this.failOpening(handler, error),
-      );
-    } else {
-      flushQueue(handler);
-    }
+    settleCall(handler, handler.onOpen, undefined, flushQueue, this.openFailed);
   }
 
   private failOpening(handler: WebSocketHandler, error: unknown): void {
@@ -215,15 +181,7 @@ export class ConnectionLifecycle {
     route.counters.open--;
     this.heartbeat.remove(handler, route.options.heartbeatMs, route.options.idleTimeoutMs);
     this.registry.remove(handler, code, reason);
-    if (handler.onClose) {
-      try {
-        const result = handler.onClose(code, reason);
-        if (isPromiseLike(result))
-          result.then(undefined, (error: unknown) => this.logCloseError(handler, error));
-      } catch (error) {
-        this.logCloseError(handler, error);
-      }
-    }
+    if (handler.onClose) settleCall(handler, callOnClose, event, undefined, this.closeFailed);
     const streams = handler[kStreams];
     if (streams) {
       streams.messages?.complete();
@@ -247,12 +205,26 @@ function lifecycleOf(handler: WebSocketHandler): ConnectionLifecycle {
   return routeOf(handler).lifecycle as ConnectionLifecycle;
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+function invokeRoute(this: WebSocketHandler): unknown {
+  return routeOf(this).invoke(this);
 }
 
-function stackOf(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+function mapError(
+  this: WebSocketHandler,
+  { error, data }: { error: unknown; data?: WebSocketMessage },
+): ErrorMapping | Promise<ErrorMapping> {
+  return routeOf(this).mapError(error, this, data);
+}
+
+function callOnClose(
+  this: WebSocketHandler,
+  { code, reason }: { code: number; reason: string },
+): unknown {
+  return this.onClose?.(code, reason);
+}
+
+function messageFailed(handler: WebSocketHandler, error: unknown, message: WebSocketMessage): void {
+  lifecycleOf(handler).handleError(handler, error, message);
 }
 
 function flushQueue(handler: WebSocketHandler): void {
@@ -263,18 +235,7 @@ function flushQueue(handler: WebSocketHandler): void {
 
 function deliver(handler: WebSocketHandler, message: WebSocketMessage): void {
   if (!handler.isOpen) return;
-  if (handler.onMessage !== undefined) {
-    try {
-      const result = handler.onMessage(message);
-      if (result !== undefined && isPromiseLike(result)) {
-        result.then(undefined, (error: unknown) =>
-          lifecycleOf(handler).handleError(handler, error, message),
-        );
-      }
-    } catch (error) {
-      lifecycleOf(handler).handleError(handler, error, message);
-    }
-  }
+  settleCall(handler, handler.onMessage, message, undefined, messageFailed);
   handler[kStreams]?.messages?.next(message);
 }
 

@@ -27,6 +27,8 @@ import {
   upgradeFailedMessage,
 } from '../ws.messages.js';
 import { WebSocketCloseCode } from '../close-codes.js';
+import { stackOf } from '../util/errors.js';
+import { queryOf } from '../util/url.js';
 import type { ConnectionLifecycle } from './connection.lifecycle.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
@@ -272,15 +274,6 @@ function shieldOwnPaths(
     // Someone may have wrapped emit after us: then ours stays in their chain, inactive.
     if (server.emit === shielded) server.emit = emit as Server['emit'];
   };
-}
-
-function queryOf(url: string | undefined): string {
-  const at = url?.indexOf('?') ?? -1;
-  return at === -1 ? '' : url!.slice(at + 1);
-}
-
-function stackOf(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 function destroySocket(this: Duplex): void {

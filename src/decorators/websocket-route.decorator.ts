@@ -1,6 +1,4 @@
 import { RequestMethod, type Type } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
-import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { IncomingMessage } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
@@ -8,8 +6,12 @@ import type { PendingHandshake } from '../interfaces/pending-handshake.interface
 import type { WebSocketRouteOptions } from '../interfaces/websocket-route-options.interface.js';
 import {
   FASTIFY_ROUTE_CONSTRAINTS_METADATA,
-  WEBSOCKET_CONSTRAINT,
-} from '../platform/fastify.platform.js';
+  METHOD_METADATA,
+  PATH_METADATA,
+  ROUTE_ARGS_METADATA,
+  RouteParamtypes,
+} from '../internals/nest.internals.js';
+import { WEBSOCKET_CONSTRAINT } from '../platform/fastify.platform.js';
 import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
 
 /** What `@WebSocketRoute()` records on a controller method. */

@@ -1,12 +1,24 @@
 import { Scope, type Type } from '@nestjs/common';
 import type { ModuleRef } from '@nestjs/core';
-import { RequestScopedCreateException } from '@nestjs/core/errors/exceptions/request-scoped-create.exception.js';
+import {
+  OPTIONAL_DEPS_METADATA,
+  OPTIONAL_PROPERTY_DEPS_METADATA,
+  PARAMTYPES_METADATA,
+  PROPERTY_DEPS_METADATA,
+  RequestScopedCreateException,
+  SELF_DECLARED_DEPS_METADATA,
+} from '../internals/nest.internals.js';
 import { handlerDependenciesMessage, requestScopedHandlerMessage } from '../ws.messages.js';
 import type { WebSocketHandler } from './websocket-handler.js';
 
-/** Nest's own metadata keys for constructor and property injection (see @nestjs/common's constants). */
-const CONSTRUCTOR_KEYS = ['design:paramtypes', 'self:paramtypes', 'optional:paramtypes'];
-const PROPERTY_KEYS = ['self:properties_metadata', 'optional:properties_metadata'];
+/** Nest's metadata keys for constructor and property injection, copied onto the probe. */
+const INJECTION_KEYS = [
+  PARAMTYPES_METADATA,
+  SELF_DECLARED_DEPS_METADATA,
+  OPTIONAL_DEPS_METADATA,
+  PROPERTY_DEPS_METADATA,
+  OPTIONAL_PROPERTY_DEPS_METADATA,
+];
 
 interface PropertyDependency {
   key: string | symbol;
@@ -34,7 +46,7 @@ export async function createHandlerFactory(
     }
   }
   Object.defineProperty(DependencyProbe, 'name', { value: handlerType.name });
-  for (const key of [...CONSTRUCTOR_KEYS, ...PROPERTY_KEYS]) {
+  for (const key of INJECTION_KEYS) {
     const value: unknown = Reflect.getMetadata(key, handlerType);
     if (value !== undefined) Reflect.defineMetadata(key, value, DependencyProbe);
   }
@@ -43,7 +55,7 @@ export async function createHandlerFactory(
   })) as DependencyProbe & Record<string | symbol, unknown>;
   const args = probe.args;
   const properties = (
-    (Reflect.getMetadata(PROPERTY_KEYS[0], handlerType) ?? []) as PropertyDependency[]
+    (Reflect.getMetadata(PROPERTY_DEPS_METADATA, handlerType) ?? []) as PropertyDependency[]
   ).map(({ key }) => [key, probe[key]] as const);
   if (properties.length === 0) return () => new handlerType(...args);
   return () => {
@@ -65,13 +77,14 @@ function explain(error: unknown, handler: Type, moduleRef: ModuleRef, route: str
 
 /** The handler's injection tokens: constructor parameters (with `@Inject()` overrides) and properties. */
 function dependencyTokens(handler: Type): unknown[] {
-  const params = [...((Reflect.getMetadata('design:paramtypes', handler) ?? []) as unknown[])];
-  const overrides = (Reflect.getMetadata('self:paramtypes', handler) ?? []) as {
+  const params = [...((Reflect.getMetadata(PARAMTYPES_METADATA, handler) ?? []) as unknown[])];
+  const overrides = (Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, handler) ?? []) as {
     index: number;
     param: unknown;
   }[];
   for (const { index, param } of overrides) params[index] = param;
-  const properties = (Reflect.getMetadata(PROPERTY_KEYS[0], handler) ?? []) as PropertyDependency[];
+  const properties = (Reflect.getMetadata(PROPERTY_DEPS_METADATA, handler) ??
+    []) as PropertyDependency[];
   return [...params, ...properties.map(({ type }) => type)];
 }
 

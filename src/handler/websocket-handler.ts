@@ -18,6 +18,7 @@ import {
   invalidCloseCodeMessage,
   sendAfterCloseMessage,
 } from '../ws.messages.js';
+import { queryOf } from '../util/url.js';
 import {
   kAlive,
   kClosed,
@@ -163,9 +164,7 @@ export abstract class WebSocketHandler {
 
   /** The query string of the upgrade request. */
   get query(): URLSearchParams {
-    const url = this.request.url ?? '';
-    const at = url.indexOf('?');
-    return new URLSearchParams(at === -1 ? '' : url.slice(at + 1));
+    return new URLSearchParams(queryOf(this.request.url));
   }
 
   /** The subprotocol chosen at the handshake, or `''`. */

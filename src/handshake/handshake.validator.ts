@@ -4,6 +4,7 @@ import type { ResolvedRouteOptions } from '../routing/route.js';
 import { HandshakeRejection, internalErrorRejection } from './handshake-rejection.js';
 import { parseExtensions, parseProtocols } from './ws-parsers.js';
 import {
+  connectionNotUpgradeReason,
   foreignOriginReason,
   originCheckFailedMessage,
   originNotAllowedReason,
@@ -59,7 +60,7 @@ export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejec
     return new HandshakeRejection(400, 'Upgrade header must be "websocket"');
   }
   if (!hasToken(headers.connection, 'upgrade')) {
-    return new HandshakeRejection(400, 'Connection header must include "Upgrade"');
+    return new HandshakeRejection(400, connectionNotUpgradeReason);
   }
   if (headers['sec-websocket-version'] !== '13') {
     return new HandshakeRejection(426, 'Unsupported WebSocket version; this server speaks 13', {

@@ -1,6 +1,7 @@
 import type { HttpServer } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { kPendingHandshake } from './handshake.symbols.js';
+import { connectionNotUpgradeReason } from '../ws.messages.js';
 import { hasToken } from './handshake.validator.js';
 
 function isPendingHandshake(request: IncomingMessage): boolean {
@@ -26,7 +27,7 @@ function plainAnswer(request: IncomingMessage): PlainAnswer {
       headers: { Connection: 'close' },
       body: {
         statusCode: 400,
-        message: 'Connection header must include "Upgrade"',
+        message: connectionNotUpgradeReason,
         error: 'Bad Request',
       },
     };

@@ -1,6 +1,6 @@
-import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
+import { PATH_METADATA } from '../internals/nest.internals.js';
 import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 

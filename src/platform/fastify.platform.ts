@@ -2,13 +2,6 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
-/**
- * `@nestjs/platform-fastify` copies this metadata of a route method into the route's Fastify
- * `constraints` (see its `@RouteConstraints()`); the key is its `FASTIFY_ROUTE_CONSTRAINTS_METADATA`,
- * spelled here so that Express apps need not install the Fastify adapter.
- */
-export const FASTIFY_ROUTE_CONSTRAINTS_METADATA = '__fastify_route_constraints__';
-
 /** The route constraint a WebSocket route carries on Fastify: it matches only upgrades we dispatch. */
 export const WEBSOCKET_CONSTRAINT = { webSocketUpgrade: 'yes' } as const;
 

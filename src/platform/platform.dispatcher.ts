@@ -14,6 +14,7 @@ import { checkOrigin, negotiateProtocol } from '../handshake/handshake.validator
 import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
+import { stackOf } from '../util/errors.js';
 import { WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
 import { dispatchFailedMessage, handshakeTimedOutReason } from '../ws.messages.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
@@ -280,8 +281,4 @@ function toOriginForm(request: IncomingMessage): void {
   if (!authority) return;
   const rest = url.slice(authority[0].length);
   request.url = rest.startsWith('/') ? rest : '/' + rest;
-}
-
-function stackOf(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -17,6 +17,7 @@ import type {
   PresenceStats,
   WebSocketPresence,
 } from './presence.interface.js';
+import { raceTimeout } from '../util/async.js';
 import {
   presenceEventMalformedMessage,
   presenceHeartbeatInvalidMessage,
@@ -377,10 +378,7 @@ export class RedisPresence implements WebSocketPresence {
 
 /** Resolves when `ready` does, or after `timeoutMs` (default 5000): bootstrap goes on without Redis. */
 async function waitAtMost(ready: Promise<unknown>, timeoutMs = 5000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-  await Promise.race([ready, timedOut]);
-  clearTimeout(timer);
+  await raceTimeout(ready, timeoutMs);
 }
 
 function ignore(): void {}

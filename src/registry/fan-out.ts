@@ -1,52 +1,9 @@
 import type { Socket } from 'node:net';
-import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
 import { kRoute, kSocket } from '../handler/handler.symbols.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
-
-/** `ws`'s framing function (exported by `ws` at runtime, absent from `@types/ws`). */
-interface FrameOptions {
-  fin: boolean;
-  opcode: number;
-  mask: boolean;
-  readOnly: boolean;
-  rsv1: boolean;
-}
-const { Sender } = wsModule as unknown as {
-  Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
-};
-
-/** The parts of a server-side `ws` WebSocket the fast path reads (see ws/lib/websocket.js). */
-interface WebSocketInternals {
-  _socket: Socket;
-  _sender: { _state: number; _bufferedBytes: number };
-  _extensions: Record<string, unknown>;
-}
-
-/** `Sender`'s idle state: not deflating, not reading a blob (ws/lib/sender.js `DEFAULT`). */
-const SENDER_IDLE = 0;
-const PERMESSAGE_DEFLATE = 'permessage-deflate';
-
-const TEXT_FRAME: FrameOptions = {
-  fin: true,
-  opcode: 1,
-  mask: false,
-  readOnly: false,
-  rsv1: false,
-};
-const BINARY_FRAME: FrameOptions = { ...TEXT_FRAME, opcode: 2 };
-
-/**
- * One unmasked, uncompressed frame holding the whole message, as `ws` would write it to a
- * connection without permessage-deflate. Built once per broadcast and written to every socket.
- */
-export function frameMessage(data: WebSocketMessage): Buffer {
-  const binary = typeof data !== 'string';
-  const payload = binary ? data : Buffer.from(data);
-  const [header, body] = Sender.frame(payload, binary ? BINARY_FRAME : TEXT_FRAME);
-  return body === undefined ? header : Buffer.concat([header, body], header.length + body.length);
-}
+import { frameMessage, idleStreamOf } from '../internals/ws.internals.js';
 
 /**
  * Sends `data` to each open handler of `targets` except `except`, framing it once (socket.io does
@@ -74,13 +31,12 @@ export function fanOut(
     if (socket.readyState !== WebSocket.OPEN) continue;
     passed++;
     const route = handler[kRoute];
-    const internals = socket as unknown as WebSocketInternals;
     // A handler with onDrain takes send(), which tracks when its queue empties.
-    if (handler.onDrain !== undefined || !canWriteFrame(internals)) {
+    const stream = handler.onDrain === undefined ? idleStreamOf(socket) : undefined;
+    if (stream === undefined) {
       handler.send(data);
       continue;
     }
-    const stream = internals._socket;
     if (socket.bufferedAmount + data.length > route.options.maxBackpressure) {
       // Bytes held by our cork are not a slow reader's: flush them before judging.
       if (stream.writableCorked !== 0) stream.uncork();
@@ -96,15 +52,6 @@ export function fanOut(
     stream.write(frame);
   }
   return passed;
-}
-
-function canWriteFrame(socket: WebSocketInternals): boolean {
-  const sender = socket._sender;
-  return (
-    sender._state === SENDER_IDLE &&
-    sender._bufferedBytes === 0 &&
-    socket._extensions[PERMESSAGE_DEFLATE] === undefined
-  );
 }
 
 /** Past this, a corked stream is flushed at once: coalescing pays for small messages only. */

@@ -1,33 +1,10 @@
 import type { CanActivate, Type } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/internal';
-import type { ExternalExceptionFilterContext } from '@nestjs/core/exceptions/external-exception-filter-context.js';
-import type { GuardsContextCreator } from '@nestjs/core/guards/guards-context-creator.js';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import type { GuardsRunner } from '../handshake/handshake.guard.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
+import { ExecutionContextHost, enhancerCreatorsOf } from '../internals/nest.internals.js';
 import type { ErrorMapping } from './route.js';
-
-/**
- * `ExternalContextCreator` is the injectable Nest offers libraries for running enhancers outside
- * of Nest's router; its guard and filter context creators resolve global (`APP_GUARD`,
- * `useGlobalGuards()`), controller and method enhancers with their module's injector. Its `create()`
- * would also call the controller method, so the two creators are used directly.
- */
-interface ContextCreatorInternals {
-  guardsContextCreator: GuardsContextCreator;
-  filtersContextCreator: ExternalExceptionFilterContext;
-}
-
-function internals(contextCreator: ExternalContextCreator): ContextCreatorInternals {
-  const creators = contextCreator as unknown as Partial<ContextCreatorInternals>;
-  if (!creators.guardsContextCreator || !creators.filtersContextCreator) {
-    throw new Error(
-      'nestjs-ws-routes: this @nestjs/core has no guard and filter context creators; use NestJS 12',
-    );
-  }
-  return creators as ContextCreatorInternals;
-}
 
 /**
  * The route's guards as one function, or null when no guard applies (then the handshake skips
@@ -40,7 +17,7 @@ export function createGuardsRunner(
   method: (...args: unknown[]) => unknown,
   moduleKey: string,
 ): GuardsRunner | null {
-  const guards: CanActivate[] = internals(contextCreator).guardsContextCreator.create(
+  const guards: CanActivate[] = enhancerCreatorsOf(contextCreator).guardsContextCreator.create(
     instance,
     method,
     moduleKey,
@@ -69,7 +46,7 @@ export function createErrorMapper(
   handler: WebSocketHandler,
   data?: unknown,
 ) => ErrorMapping | Promise<ErrorMapping> {
-  const exceptionsHandler = internals(contextCreator).filtersContextCreator.create(
+  const exceptionsHandler = enhancerCreatorsOf(contextCreator).filtersContextCreator.create(
     instance,
     method as never,
     moduleKey,

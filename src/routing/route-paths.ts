@@ -1,8 +1,12 @@
 import { RequestMethod, type Type } from '@nestjs/common';
-import { MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
 import { ApplicationConfig, type ModulesContainer } from '@nestjs/core';
-import type { Module } from '@nestjs/core/injector/module.js';
-import { RoutePathFactory } from '@nestjs/core/router/route-path-factory.js';
+import {
+  MODULE_PATH,
+  PATH_METADATA,
+  RoutePathFactory,
+  VERSION_METADATA,
+  type Module,
+} from '../internals/nest.internals.js';
 import { normalizePath } from './route-table.js';
 
 /** The full paths of one WebSocket route, as Nest builds the paths of an HTTP `GET` route. */

@@ -1,9 +1,12 @@
 import { Inject, Injectable, type Type } from '@nestjs/common';
 import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
-import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { Module } from '@nestjs/core/injector/module.js';
-import { HOST_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
 import { WebSocketServer, type ServerOptions } from 'ws';
+import {
+  HOST_METADATA,
+  VERSION_METADATA,
+  type InstanceWrapper,
+  type Module,
+} from '../internals/nest.internals.js';
 import { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
 import type { WebSocketRouteMetadata } from '../decorators/websocket-route.decorator.js';
 import { createHandlerFactory } from '../handler/handler.factory.js';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
+import { webSocketUrl } from '../util/url.js';
 
 /**
  * Where the application's WebSocket routes are served from: the application's HTTP server, or the
@@ -48,13 +49,7 @@ export class WsServer {
   url(path = '/'): string {
     const address = this.address();
     if (!address) throw new Error('The WebSocket server is not listening');
-    const host =
-      address.address === '0.0.0.0' || address.address === '::'
-        ? 'localhost'
-        : address.family === 'IPv6'
-          ? `[${address.address}]`
-          : address.address;
-    return `${this.isSecure ? 'wss' : 'ws'}://${host}:${address.port}${path.startsWith('/') ? '' : '/'}${path}`;
+    return webSocketUrl(address, this.isSecure, path);
   }
 
   /** @internal Set by the module at bootstrap. */

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
+import { webSocketUrl } from '../util/url.js';
 import { closeWithApp } from './app-clients.js';
 import { WebSocketTestClient } from './websocket-test-client.js';
 
@@ -41,7 +42,9 @@ export async function connectWebSocket(
 ): Promise<WebSocketTestClient> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const server = typeof target === 'string' ? undefined : await listeningServer(target);
-  const url = server ? baseUrl(server) + withSlash(path) : target + path;
+  const url = server
+    ? webSocketUrl(server.address() as AddressInfo, server instanceof HttpsServer, path)
+    : target + path;
   const socket = new WebSocket(url, options.protocols, {
     headers: options.headers,
     origin: options.origin,
@@ -56,15 +59,4 @@ async function listeningServer(app: INestApplication): Promise<Server> {
   const server = app.getHttpServer() as Server;
   if (!server.listening) await app.listen(0, '127.0.0.1');
   return server;
-}
-
-function baseUrl(server: Server): string {
-  const { address, port } = server.address() as AddressInfo;
-  const unspecified = address === '::' || address === '0.0.0.0';
-  const host = unspecified ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
-  return `${server instanceof HttpsServer ? 'wss' : 'ws'}://${host}:${port}`;
-}
-
-function withSlash(path: string): string {
-  return path.startsWith('/') ? path : `/${path}`;
 }
