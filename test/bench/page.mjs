@@ -32,6 +32,8 @@ export function versions(root, page) {
     nest: versionOf(root, '@nestjs/core'),
     express: versionOf(root, 'express'),
     fastify: versionOf(root, 'fastify'),
+    expressWs: versionOf(root, 'express-ws'),
+    fastifyWebsocket: versionOf(root, '@fastify/websocket'),
     bufferutil: versionOf(root, 'bufferutil'),
     commit: dirty ? `${commit} with uncommitted changes` : commit,
   };
@@ -61,7 +63,16 @@ const KIND_METHOD = {
   storm: (config) =>
     `**Handshake storm.** ${config.storm.total} connections, ${config.storm.parallel} in flight: ` +
     'each connects, upgrades, sends a close frame and counts once the server closed it. ' +
-    'CPU µs/handshake is the server’s CPU time over the storm divided by the handshakes.',
+    'CPU µs/handshake is the server’s CPU time over the storm divided by the handshakes. ' +
+    'Beside raw `ws`, each platform’s peer: `express-ws` on Express (its own `ws` 7 upgrades, then ' +
+    'the Express stack runs with a dummy response) and `@fastify/websocket` on Fastify (the router ' +
+    'and hooks run, then `ws` upgrades), each with one echo route; `× same-platform peer` is this ' +
+    'library’s row over that peer’s (Express over `express-ws`, Fastify over `@fastify/websocket`), ' +
+    'with the same middleware, hook or async check in both. “One async guard” is `@UseGuards()` ' +
+    'with an `async canActivate()`; the peers get an async route middleware (`express-ws`) or an ' +
+    'async `preValidation` hook (`@fastify/websocket`), raw `ws` an `await` before `handleUpgrade`. ' +
+    '“One trivial middleware” is `app.use((req, res, next) => next())` on Express and one ' +
+    '`onRequest` hook on Fastify.',
   memory: (config) =>
     `**Memory.** 200 connections opened and closed first (the first handshake compiles the request ` +
     `path), then RSS after three forced GCs, ${config.memory.connections} idle connections opened, ` +
@@ -127,7 +138,8 @@ export function renderPage(report, { versions: v, hardware: h, only, history }) 
     `- Machine: ${h.cores} cores, ${h.cpu}, ${h.memoryGiB} GiB of memory; load average ` +
       `${machine.loadAverageAtStart} at the start, ${machine.loadAverage} at the end.`,
     `- Node ${v.node}, ws ${v.ws} (bufferutil ${v.bufferutil}), @nestjs/core ${v.nest}, ` +
-      `express ${v.express}, fastify ${v.fastify}.`,
+      `express ${v.express}, fastify ${v.fastify}, express-ws ${v.expressWs}, ` +
+      `@fastify/websocket ${v.fastifyWebsocket}.`,
     `- nestjs-ws-routes at commit ${v.commit}, built by the run (\`dist/\`).`,
     '',
     ...method(report),

@@ -1,10 +1,19 @@
 // Summarizes a V8 .cpuprofile (from `npm run bench -- --profile`): where the server's CPU time went,
-// by function (self time) and by package. Usage: node test/bench/profile-summary.mjs FILE [TOP]
+// by function (self time), by package and, for a handshake storm, by step of the handshake.
+// Usage: node test/bench/profile-summary.mjs FILE [TOP] [--handshakes N]
+//   --handshakes N: the busy time per handshake by step, in µs (N: the storm's handshakes)
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { stepOf } from './handshake-steps.mjs';
 
-const [file, top = '25'] = process.argv.slice(2);
+const {
+  values: { handshakes },
+  positionals: [file, top = '25'],
+} = parseArgs({ options: { handshakes: { type: 'string' } }, allowPositionals: true });
 if (!file) {
-  console.error('usage: node test/bench/profile-summary.mjs FILE.cpuprofile [TOP]');
+  console.error(
+    'usage: node test/bench/profile-summary.mjs FILE.cpuprofile [TOP] [--handshakes N]',
+  );
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8'));
@@ -60,4 +69,35 @@ for (const [name, us] of [...byPackage].toSorted((a, b) => b[1] - a[1])) {
 console.log(`\nTop ${top} functions (self time):`);
 for (const [name, us] of [...byFunction].toSorted((a, b) => b[1] - a[1]).slice(0, Number(top))) {
   console.log(`  ${percent(us)}  ${name}`);
+}
+
+if (handshakes) {
+  // Each sample goes to the innermost frame of its stack that belongs to a step (a socket write
+  // inside ws's handleUpgrade is handleUpgrade's); what no step claims goes by its own package.
+  const parentOf = new Map();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const stepOfNode = new Map();
+  const classify = (id) => {
+    if (stepOfNode.has(id)) return stepOfNode.get(id);
+    const { functionName, url } = nodeById.get(id).callFrame;
+    const parent = parentOf.get(id);
+    const step = stepOf(functionName, url) ?? (parent === undefined ? undefined : classify(parent));
+    stepOfNode.set(id, step);
+    return step;
+  };
+  const bySteps = new Map();
+  for (const [id, us] of selfUs) {
+    const { url } = nodeById.get(id).callFrame;
+    const step = classify(id) ?? `other: ${packageOf(url)}`;
+    bySteps.set(step, (bySteps.get(step) ?? 0) + us);
+  }
+  const count = Number(handshakes);
+  console.log(
+    `\nBy step of the handshake (innermost step on the stack; busy µs per handshake over ${count}):`,
+  );
+  for (const [name, us] of [...bySteps].toSorted((a, b) => b[1] - a[1])) {
+    console.log(`  ${percent(us)}  ${(us / count).toFixed(1).padStart(6)} µs  ${name}`);
+  }
+  console.log(`  100.0 %  ${(total / count).toFixed(1).padStart(6)} µs  busy in all`);
 }

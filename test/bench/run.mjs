@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--rounds N] [--only echo,echo16k,memory,scale,brokerOnly,history,presence]
+// `npm run bench [-- --quick] [--rounds N] [--only echo,echo16k,handshake,memory,scale,brokerOnly,history,presence]
 //   [--servers raw-ws,library-express] [--no-build] [--no-pin] [--profile] [--out DIR] [--page FILE]
 //   [--history JSON] [--variant JSON ...] [--broker-rates N,N] [--presence-cluster]`
 // A full run rewrites the benchmark page, docs/benchmarks.md (`--page` elsewhere); a `--quick` run
@@ -6,7 +6,8 @@
 // `--presence-cluster` adds a RedisPresence row on a 3-master Redis Cluster of its own.
 // Builds the library, then for every scenario runs every server in its own process (pinned to
 // CPU 0 with taskset when available) against a load generator process (CPU 1), interleaved
-// A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws.
+// A B C A B C ... for several rounds, and reports medians, spreads and ratios to raw ws (the
+// handshake tables also to the same-platform peer: express-ws, @fastify/websocket).
 // The scale-out scenarios (scale/scale.mjs) run N instances per server on a Redis of their own,
 // with ratios to socket.io. `--history '{"default":{"size":1000}}'` adds a row of this library with
 // `WsModule.forRoot({ history })`; `--variant '{"id","label","ws","broker","topologies"}'` adds any
@@ -116,7 +117,50 @@ const SERVERS = {
     args: ['fastify', 'middleware'],
     label: 'nestjs-ws-routes, Fastify, 1 trivial onRequest hook',
   },
+  // The same-platform peers: the upgrade also goes through the platform's middleware or hooks.
+  'express-ws': { script: 'express-ws.mjs', args: [], label: 'express-ws 5, Express 5' },
+  'express-ws-guard': {
+    script: 'express-ws.mjs',
+    args: ['guard'],
+    label: 'express-ws 5, Express 5, 1 async route middleware',
+  },
+  'express-ws-middleware': {
+    script: 'express-ws.mjs',
+    args: ['middleware'],
+    label: 'express-ws 5, Express 5, 1 trivial middleware',
+  },
+  'fastify-websocket': {
+    script: 'fastify-websocket.mjs',
+    args: [],
+    label: '@fastify/websocket 11, Fastify 5',
+  },
+  'fastify-websocket-guard': {
+    script: 'fastify-websocket.mjs',
+    args: ['guard'],
+    label: '@fastify/websocket 11, Fastify 5, 1 async preValidation hook',
+  },
+  'fastify-websocket-middleware': {
+    script: 'fastify-websocket.mjs',
+    args: ['middleware'],
+    label: '@fastify/websocket 11, Fastify 5, 1 trivial onRequest hook',
+  },
 };
+
+/**
+ * Each handshake row of this library beside the peer that does the same on its platform: the
+ * report gives a second ratio, to that peer (`× same-platform peer`).
+ */
+function peersOf(servers) {
+  const peers = {};
+  for (const server of servers) {
+    const match = server.match(/^library-(express|fastify)(-.+)?$/);
+    if (!match) continue;
+    const peer = `${match[1] === 'express' ? 'express-ws' : 'fastify-websocket'}${match[2] ?? ''}`;
+    if (servers.includes(peer)) peers[server] = peer;
+  }
+  return peers;
+}
+
 const ECHO_SERVERS = [
   'library-express',
   'library-fastify',
@@ -196,19 +240,32 @@ const SCENARIOS = [
   {
     id: 'handshake',
     kind: 'storm',
-    servers: ECHO_SERVERS,
+    servers: [...ECHO_SERVERS, 'express-ws', 'fastify-websocket'],
     title: `Handshake storm: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },
   {
     id: 'handshakeGuard',
     kind: 'storm',
-    servers: ['library-express-guard', 'library-fastify-guard', 'raw-ws', 'raw-ws-guard'],
+    servers: [
+      'library-express-guard',
+      'library-fastify-guard',
+      'express-ws-guard',
+      'fastify-websocket-guard',
+      'raw-ws',
+      'raw-ws-guard',
+    ],
     title: `Handshake storm with one async guard: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },
   {
     id: 'handshakeMiddleware',
     kind: 'storm',
-    servers: ['library-express-middleware', 'library-fastify-middleware', 'raw-ws'],
+    servers: [
+      'library-express-middleware',
+      'library-fastify-middleware',
+      'express-ws-middleware',
+      'fastify-websocket-middleware',
+      'raw-ws',
+    ],
     title: `Handshake storm with one trivial middleware: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },
   {
@@ -240,11 +297,15 @@ const only = flags.only?.split(',');
 const onlyServers = flags.servers?.split(',');
 const scenarios = SCENARIOS.filter(
   (scenario) => !only || only.includes(scenario.id) || only.includes(scenario.kind),
-).map((scenario) =>
-  onlyServers
-    ? { ...scenario, servers: scenario.servers.filter((id) => onlyServers.includes(id)) }
-    : scenario,
-);
+)
+  .map((scenario) =>
+    onlyServers
+      ? { ...scenario, servers: scenario.servers.filter((id) => onlyServers.includes(id)) }
+      : scenario,
+  )
+  .map((scenario) =>
+    scenario.kind === 'storm' ? { ...scenario, peers: peersOf(scenario.servers) } : scenario,
+  );
 
 function shell(command) {
   return spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.trim();
@@ -435,8 +496,9 @@ function machine() {
 
 /** What the report keeps of a scenario (the scale-out ones add their baseline and topology). */
 function scenarioInReport(scenario) {
-  const { id, kind, title, servers, baseline, baselineTitle, topology, size, binary } = scenario;
-  return { id, kind, title, servers, baseline, baselineTitle, topology, size, binary };
+  const { id, kind, title, servers, baseline, baselineTitle, topology, size, binary, peers } =
+    scenario;
+  return { id, kind, title, servers, baseline, baselineTitle, topology, size, binary, peers };
 }
 
 async function main() {

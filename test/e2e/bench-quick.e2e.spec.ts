@@ -89,7 +89,49 @@ describe('benchmark, quick mode', () => {
         expect(row.metrics.serverCpuUsPerMessage.ratio).toBeGreaterThan(0);
       }
     }
+    // The handshake tables: each platform's peer beside this library, and this library's rows
+    // with a second ratio, to that peer; the added cost of one step for both.
+    const peers = {
+      handshake: { 'library-express': 'express-ws', 'library-fastify': 'fastify-websocket' },
+      handshakeGuard: {
+        'library-express-guard': 'express-ws-guard',
+        'library-fastify-guard': 'fastify-websocket-guard',
+      },
+      handshakeMiddleware: {
+        'library-express-middleware': 'express-ws-middleware',
+        'library-fastify-middleware': 'fastify-websocket-middleware',
+      },
+    };
+    for (const [id, pairs] of Object.entries(peers)) {
+      const scenario = report.scenarios.find((s: { id: string }) => s.id === id);
+      expect(scenario.peers).toEqual(pairs);
+      for (const [server, peer] of Object.entries(pairs)) {
+        const rows = report.summary[id];
+        const row = rows.find((r: { server: string }) => r.server === server);
+        expect(rows.find((r: { server: string }) => r.server === peer)).toBeDefined();
+        expect(row.metrics.handshakesPerSecond.peer).toBeGreaterThan(0);
+        expect(row.metrics.serverCpuUsPerHandshake.peer).toBeGreaterThan(0);
+      }
+    }
+    expect(markdown).toContain('| × raw ws | × same-platform peer |');
+    expect(markdown).toContain('| express-ws 5, Express 5 |');
+    expect(markdown).toContain('| @fastify/websocket 11, Fastify 5 |');
+    expect(markdown).toContain('### What one step adds to a handshake');
+    const stepCosts = report.summary.stepCosts.map(
+      (row: { server: string; steps: Record<string, unknown> }) =>
+        `${row.server}:${Object.keys(row.steps).join(',')}`,
+    );
+    expect(stepCosts).toEqual([
+      'library-express:middleware,guard',
+      'express-ws:middleware,guard',
+      'library-fastify:middleware,guard',
+      'fastify-websocket:middleware,guard',
+      'raw-ws:guard',
+    ]);
     const targets = report.summary.targets.map(({ what }: { what: string }) => what);
+    expect(targets).toContain(
+      'Fastify: handshakes/s >= 1.00x @fastify/websocket (no middleware, no guard)',
+    );
     expect(targets).toContain('Fastify: echo msgs/s at 256 KiB binary >= 0.95x raw ws');
     expect(targets).toContain('Express: server CPU/msg at 16 KiB text <= 1.05x raw ws');
     // The benchmark page: the run's tables with the machine, the versions and the method.
