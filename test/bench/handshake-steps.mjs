@@ -82,7 +82,7 @@ const RULES = [
   ["ws's connection (WebSocket, frames)", (_, url) => /\/ws\/lib\//.test(url)],
   // Node.
   ['per-handshake timers', (_, url) => /^node:internal\/timers|^node:timers/.test(url)],
-  ['ServerResponse and commit (Node)', (_, url) => /^node:_http_outgoing/.test(url)],
+  ['ServerResponse and commit (Node)', (_, url) => url.startsWith('node:_http_outgoing')],
   [
     "Node's HTTP parser and IncomingMessage",
     (_, url) => /^node:_http_(server|common|incoming)/.test(url),

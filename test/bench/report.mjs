@@ -319,6 +319,8 @@ const STEPS = [
   { id: 'middleware', scenario: 'handshakeMiddleware' },
   { id: 'guard', scenario: 'handshakeGuard' },
 ];
+const cpu = (row) => row.metrics.serverCpuUsPerHandshake;
+const rate = (row) => row.metrics.handshakesPerSecond;
 function stepCosts(summary) {
   const plain = summary.handshake ?? [];
   const rows = [];
@@ -329,8 +331,6 @@ function stepCosts(summary) {
     for (const step of STEPS) {
       const row = summary[step.scenario]?.find((r) => r.server === `${server}-${step.id}`);
       if (!row) continue;
-      const cpu = (r) => r.metrics.serverCpuUsPerHandshake;
-      const rate = (r) => r.metrics.handshakesPerSecond;
       if (!cpu(row).ratio || !cpu(base).ratio || !rate(row).ratio || !rate(base).ratio) continue;
       const rawCpu = cpu(base).median / cpu(base).ratio;
       steps[step.id] = {
