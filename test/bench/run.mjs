@@ -1,6 +1,6 @@
 // `npm run bench [-- --quick] [--rounds N] [--only echo,echo16k,handshake,memory,scale,brokerOnly,history,presence]
 //   [--servers raw-ws,library-express] [--no-build] [--no-pin] [--profile] [--out DIR] [--page FILE]
-//   [--history JSON] [--variant JSON ...] [--broker-rates N,N] [--presence-cluster]`
+//   [--history JSON] [--variant JSON ...] [--broker-rates N,N] [--presence-cluster] [--baseline DIR]`
 // A full run rewrites the benchmark page, docs/benchmarks.md (`--page` elsewhere); a `--quick` run
 // writes it to its --out directory (default test/bench/results/) and never touches docs/.
 // `--presence-cluster` adds a RedisPresence row on a 3-master Redis Cluster of its own.
@@ -12,6 +12,9 @@
 // with ratios to socket.io. `--history '{"default":{"size":1000}}'` adds a row of this library with
 // `WsModule.forRoot({ history })`; `--variant '{"id","label","ws","broker","topologies"}'` adds any
 // other library configuration (see addLibraryVariant).
+// `--baseline DIR` runs, beside each `library-*` server of the echo, handshake, memory and fan-out
+// tables, the same server from another checkout of this repository (built: `npm run build` there),
+// as `baseline-*`: a change is measured against the code before it in one interleaved run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -54,6 +57,7 @@ const { values: flags } = parseArgs({
     variant: { type: 'string', multiple: true, default: [] },
     'broker-rates': { type: 'string' },
     page: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 // The benchmark page: docs/benchmarks.md for a full run; a quick run never touches it.
@@ -153,7 +157,7 @@ const SERVERS = {
 function peersOf(servers) {
   const peers = {};
   for (const server of servers) {
-    const match = server.match(/^library-(express|fastify)(-.+)?$/);
+    const match = server.match(/^(?:library|baseline)-(express|fastify)(-.+)?$/);
     if (!match) continue;
     const peer = `${match[1] === 'express' ? 'express-ws' : 'fastify-websocket'}${match[2] ?? ''}`;
     if (servers.includes(peer)) peers[server] = peer;
@@ -293,6 +297,29 @@ const SCENARIOS = [
     title: `Presence: ${config.presence.operations} joins then leaves (100 in flight); list() and count() of one topic at ${config.presence.members} members`,
   },
 ];
+function shell(command) {
+  return spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** `--baseline DIR`: each `library-*` server also from DIR's build, as `baseline-*`. */
+function withBaseline(scenario) {
+  if (!flags.baseline || !['echo', 'storm', 'memory', 'fanOut'].includes(scenario.kind))
+    return scenario;
+  const dir = resolve(flags.baseline);
+  const commit = shell(`git -C '${dir}' rev-parse --short HEAD`) || dir;
+  const servers = scenario.servers.flatMap((id) => {
+    if (!id.startsWith('library-')) return [id];
+    const twin = id.replace(/^library-/, 'baseline-');
+    SERVERS[twin] ??= {
+      ...SERVERS[id],
+      path: join(dir, 'test/bench/servers', SERVERS[id].script),
+      label: `${SERVERS[id].label} (baseline ${commit})`,
+    };
+    return [id, twin];
+  });
+  return { ...scenario, servers };
+}
+
 const only = flags.only?.split(',');
 const onlyServers = flags.servers?.split(',');
 const scenarios = SCENARIOS.filter(
@@ -303,13 +330,10 @@ const scenarios = SCENARIOS.filter(
       ? { ...scenario, servers: scenario.servers.filter((id) => onlyServers.includes(id)) }
       : scenario,
   )
+  .map(withBaseline)
   .map((scenario) =>
     scenario.kind === 'storm' ? { ...scenario, peers: peersOf(scenario.servers) } : scenario,
   );
-
-function shell(command) {
-  return spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.trim();
-}
 
 // Children get the hard file-descriptor limit (10,000 connections need 10,000 descriptors).
 const fdLimit = shell('ulimit -Hn');
@@ -340,7 +364,7 @@ function startServer(id, scenarioId) {
       `--cpu-prof-name=${scenarioId}-${id}-${Date.now()}.cpuprofile`,
     );
   }
-  return new ChildProcessPeer(join(here, 'servers', server.script), server.args, {
+  return new ChildProcessPeer(server.path ?? join(here, 'servers', server.script), server.args, {
     prefix: prefix(0),
     nodeArgs,
     label: id,
