@@ -1,7 +1,7 @@
 // Checks that the tarball `npm pack` would publish holds what the README promises: every entry point
 // of the `exports` map (JavaScript and declarations), the schematics collection with its factories,
 // schemas and templates, README, CHANGELOG and LICENSE (when there is one), and nothing from test/
-// or sample/. Run after `npm run build` (it is part of `npm run lint`).
+// or sample/, and source maps that carry their sources. Run after `npm run build` (it is part of `npm run lint`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
@@ -45,6 +45,13 @@ if (files.has(collection)) {
 }
 
 const missing = expected.filter((file) => !files.has(file));
+// src/ is not shipped, so a source map must carry its sources (`inlineSources`).
+for (const file of files) {
+  if (!file.endsWith('.js.map')) continue;
+  const map = JSON.parse(readFileSync(join(root, file), 'utf8'));
+  if (!map.sourcesContent?.every((text) => typeof text === 'string'))
+    missing.push(`${file} (sourcesContent: build with "inlineSources")`);
+}
 const stray = [...files].filter((file) => /^(test|sample|src)\//.test(file));
 if (missing.length || stray.length) {
   if (missing.length) console.error(`The packed tarball lacks:\n  ${missing.join('\n  ')}`);
