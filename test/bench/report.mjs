@@ -10,13 +10,23 @@ const BASELINE = 'raw-ws';
  * table, the one-channel RedisBroker's (a column of its own when it is not the baseline).
  */
 const ONE_CHANNEL = { server: 'library-redis', title: 'one channel' };
+// The same raw ws server in a process that also runs an empty Nest app: what a Nest-sized heap
+// costs the same message path (V8's full collections, see docs/performance.md).
+const RAW_WS_IN_NEST = { server: 'raw-ws-nest', title: 'raw ws in a Nest process' };
 const METRICS = {
   echo: [
-    { key: 'messagesPerSecond', title: 'msgs/s', ratio: true },
+    { key: 'messagesPerSecond', title: 'msgs/s', ratio: true, versus: RAW_WS_IN_NEST },
     { key: 'p50Us', title: 'p50 µs' },
     { key: 'p99Us', title: 'p99 µs' },
-    { key: 'serverCpuUsPerMessage', title: 'server CPU µs/msg', ratio: true, digits: 2 },
+    {
+      key: 'serverCpuUsPerMessage',
+      title: 'server CPU µs/msg',
+      ratio: true,
+      digits: 2,
+      versus: RAW_WS_IN_NEST,
+    },
     { key: 'serverGcUsPerMessage', title: 'server GC pauses µs/msg', digits: 2 },
+    { key: 'serverMarkCompactsPer1k', title: 'server Mark-Compacts per 1,000 msgs', digits: 2 },
     { key: 'loadCpuShare', title: 'load gen. CPU', percent: true },
   ],
   storm: [

@@ -79,6 +79,11 @@ const SERVERS = {
     label: 'nestjs-ws-routes, Fastify',
   },
   'raw-ws': { script: 'raw-ws.mjs', args: [], label: 'raw ws' },
+  'raw-ws-nest': {
+    script: 'raw-ws.mjs',
+    args: ['nest'],
+    label: 'raw ws in a Nest process (empty app beside it)',
+  },
   'nest-ws': { script: 'nest-gateway.mjs', args: ['raw'], label: '@nestjs/platform-ws gateway' },
   'nest-ws-subscribe': {
     script: 'nest-gateway.mjs',
@@ -234,7 +239,7 @@ const ECHO_SCENARIOS = ECHO_SIZES.flatMap(({ id, size }) =>
     kind: 'echo',
     size,
     binary,
-    servers: binary || size > 16 * 1024 ? ECHO_CORE_SERVERS : ECHO_SERVERS,
+    servers: [...(binary || size > 16 * 1024 ? ECHO_CORE_SERVERS : ECHO_SERVERS), 'raw-ws-nest'],
     title: `Echo, ${formatBytes(size)} ${binary ? 'binary' : 'text'}, ${config.echo.connections} connections in a closed loop`,
   })),
 );
@@ -431,6 +436,7 @@ async function measureEcho(server, load, target, { size, binary }) {
     p99Us: markEnd.p99Ms * 1000,
     serverCpuUsPerMessage: (cpuMicros(cpuEnd) - cpuMicros(cpuStart)) / messages,
     serverGcUsPerMessage: ((cpuEnd.gcMs - cpuStart.gcMs) * 1000) / messages,
+    serverMarkCompactsPer1k: ((cpuEnd.gcMajor - cpuStart.gcMajor) * 1000) / messages,
     serverCpuShare: (cpuMicros(cpuEnd) - cpuMicros(cpuStart)) / 1e6 / seconds,
     loadCpuShare: (cpuMicros(markEnd.cpu) - cpuMicros(markStart.cpu)) / 1e6 / seconds,
   };

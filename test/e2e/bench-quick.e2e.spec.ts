@@ -82,11 +82,15 @@ describe('benchmark, quick mode', () => {
     for (const echo of echoes) {
       const rows = report.summary[echo.id];
       expect(rows.map((row: { server: string }) => row.server)).toEqual(
-        expect.arrayContaining(['library-express', 'library-fastify', 'raw-ws']),
+        expect.arrayContaining(['library-express', 'library-fastify', 'raw-ws', 'raw-ws-nest']),
       );
+      // Every row also against raw ws in a Nest process, and with its full GCs counted.
       for (const row of rows) {
         expect(row.metrics.messagesPerSecond.ratio).toBeGreaterThan(0);
         expect(row.metrics.serverCpuUsPerMessage.ratio).toBeGreaterThan(0);
+        expect(row.metrics.messagesPerSecond.versus).toBeGreaterThan(0);
+        expect(row.metrics.serverCpuUsPerMessage.versus).toBeGreaterThan(0);
+        expect(row.metrics.serverMarkCompactsPer1k.median).toBeGreaterThanOrEqual(0);
       }
     }
     // The handshake tables: each platform's peer beside this library, and this library's rows
@@ -113,6 +117,8 @@ describe('benchmark, quick mode', () => {
         expect(row.metrics.serverCpuUsPerHandshake.peer).toBeGreaterThan(0);
       }
     }
+    expect(markdown).toContain('| × raw ws | × raw ws in a Nest process |');
+    expect(markdown).toContain('| server Mark-Compacts per 1,000 msgs |');
     expect(markdown).toContain('| × raw ws | × same-platform peer |');
     expect(markdown).toContain('| express-ws 5, Express 5 |');
     expect(markdown).toContain('| @fastify/websocket 11, Fastify 5 |');

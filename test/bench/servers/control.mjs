@@ -1,12 +1,17 @@
 // What every bench server answers, measured inside the server process itself: CPU time, memory
 // after GC, and one timed fan-out.
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { announceReady, answerRequests, monotonicNs } from '../ipc.mjs';
 
-// Time the main thread spent in GC pauses (V8's own concurrent marking threads are not in it).
+// Time the main thread spent in GC pauses (V8's own concurrent marking threads are not in it), and
+// how many full collections (Mark-Compact) ran.
 let gcMs = 0;
+let gcMajor = 0;
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) gcMs += entry.duration;
+  for (const entry of list.getEntries()) {
+    gcMs += entry.duration;
+    if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) gcMajor++;
+  }
 }).observe({ entryTypes: ['gc'] });
 
 /**
@@ -15,7 +20,7 @@ new PerformanceObserver((list) => {
  */
 export function serveBench({ port, fanOut, close }) {
   answerRequests({
-    cpu: () => ({ ...process.cpuUsage(), gcMs }),
+    cpu: () => ({ ...process.cpuUsage(), gcMs, gcMajor }),
     memory: () => {
       for (let i = 0; i < 3; i++) globalThis.gc?.();
       return process.memoryUsage();

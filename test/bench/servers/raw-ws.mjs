@@ -1,10 +1,25 @@
 // The baseline: plain `ws` (noServer + handleUpgrade) on node:http, written as a ws user would.
-// Usage: node raw-ws.mjs [guard]   (guard: one async check before the upgrade, like an auth lookup)
+// Usage: node raw-ws.mjs [guard|nest]
+//   guard: one async check before the upgrade, like an auth lookup
+//   nest: an empty Nest app (Express) boots in the same process first, on a port of its own, so
+//         the same ws path runs with a Nest app's heap beside it
 import { createServer } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { serveBench } from './control.mjs';
 
 const guarded = process.argv[2] === 'guard';
+// Imported only in that mode: loading Nest alone grows the heap past what raw ws has.
+if (process.argv[2] === 'nest') {
+  const [{ Module }, { NestFactory }, { decorateClass }] = await Promise.all([
+    import('@nestjs/common'),
+    import('@nestjs/core'),
+    import('./decorate.mjs'),
+  ]);
+  class EmptyModule {}
+  decorateClass(EmptyModule, [Module({})]);
+  const app = await NestFactory.create(EmptyModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+}
 const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
 
 function echo(data, isBinary) {
