@@ -283,10 +283,29 @@ type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Buffer) =
 /**
  * Other `upgrade` listeners may destroy the sockets of paths they do not own (`@nestjs/platform-ws`'s
  * `WsAdapter` does), whether they were added before or after us. So an upgrade for one of our paths
- * goes to us only; every other one reaches all listeners untouched. Only checked when there are
- * other listeners. Returns the undo.
+ * goes to us only; every other one reaches all listeners untouched. The server's `emit` is wrapped
+ * only once another `upgrade` listener exists (`newListener`): an app without one dispatches its
+ * requests, and our handshakes, through Node's own `emit`. Returns the undo.
  */
 function shieldOwnPaths(
+  server: Server,
+  owns: (target: string) => boolean,
+  onUpgrade: UpgradeListener,
+): () => void {
+  let unwrap: (() => void) | undefined;
+  const onNewListener = (event: string | symbol) => {
+    if (event === 'upgrade' && unwrap === undefined) unwrap = wrapEmit(server, owns, onUpgrade);
+  };
+  if (server.listenerCount('upgrade') > 1) unwrap = wrapEmit(server, owns, onUpgrade);
+  server.on('newListener', onNewListener);
+  return () => {
+    server.removeListener('newListener', onNewListener);
+    unwrap?.();
+  };
+}
+
+/** Wraps the server's `emit` so that an upgrade of one of our paths reaches `onUpgrade` alone. */
+function wrapEmit(
   server: Server,
   owns: (target: string) => boolean,
   onUpgrade: UpgradeListener,
