@@ -1,8 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import {
