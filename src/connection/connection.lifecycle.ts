@@ -92,11 +92,6 @@ export class ConnectionLifecycle {
     }
   }
 
-  /** The route's shared connection state (for tests and stats). */
-  connectionsOf(route: Route): RouteConnections | undefined {
-    return this.routes.get(route);
-  }
-
   /**
    * The end of the handshake line: `ws` answers 101 on the route's server and the connection
    * opens. `platformRequest`: the platform's request object (see `WebSocketHandler.request`).
