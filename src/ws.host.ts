@@ -7,12 +7,19 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import {
+  ApplicationConfig,
+  ExternalContextCreator,
+  HttpAdapterHost,
+  ModulesContainer,
+} from '@nestjs/core';
 import type { Server } from 'node:http';
 import { WebSocketCloseCode } from './close-codes.js';
 import { ConnectionLifecycle } from './connection/connection.lifecycle.js';
-import { UpgradeDispatcher } from './connection/upgrade.dispatcher.js';
-import { shuttingDownRejection, writeRejection } from './handshake/handshake-rejection.js';
+import { writeRejection } from './errors/handshake-rejection.js';
+import { shuttingDownRejection } from './handshake.messages.js';
+import { createHandshakeGuards, type HandshakeGuard } from './handshake/handshake.guard.js';
+import { UpgradeDispatcher } from './handshake/upgrade.dispatcher.js';
 import { answerPlainRequest, servePlainRequests } from './handshake/plain-request.js';
 import { boundSlowHandshakes } from './handshake/slow-handshakes.js';
 import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
@@ -20,6 +27,7 @@ import { WebSocketRegistry } from './registry/websocket.registry.js';
 import { RouteExplorer } from './routing/route.explorer.js';
 import { createRoutePaths } from './routing/route-paths.js';
 import type { RouteTable } from './routing/route-table.js';
+import type { Route } from './routing/route.js';
 import { closeServer, createStandaloneServer, listen } from './server/standalone-server.js';
 import { requestsStillArriving } from './server/http-connections.js';
 import { httpPlatformOf } from './platform/http-platform.factory.js';
@@ -29,7 +37,9 @@ import { listenFailedMessage, noServerMessage } from './ws.messages.js';
 
 /**
  * Binds the routes to the application's HTTP server, or to a server of their own with the `port`
- * option, and runs them from bootstrap to shutdown.
+ * option, and runs them from bootstrap to shutdown. It wires the line of one connection: the
+ * handshake step (`UpgradeDispatcher`, with the routes' guards on the standalone port) ends in
+ * `ConnectionLifecycle.accept`.
  *
  * Shutdown order on Nest 12: `beforeApplicationShutdown` -> HTTP server close ->
  * `onApplicationShutdown`. `server.close()` waits for upgraded sockets, so the 1001 close (after
@@ -43,6 +53,8 @@ export class WsHost
   private dispatcher: UpgradeDispatcher | undefined;
   private table: RouteTable | undefined;
   private standalone: Server | undefined;
+  /** The routes' handshake guards on the standalone port (none on an HTTP app: Nest runs them). */
+  private guards: ReadonlyMap<Route, HandshakeGuard> = new Map();
 
   constructor(
     private readonly explorer: RouteExplorer,
@@ -51,6 +63,7 @@ export class WsHost
     private readonly adapterHost: HttpAdapterHost,
     private readonly applicationConfig: ApplicationConfig,
     private readonly modules: ModulesContainer,
+    private readonly contextCreator: ExternalContextCreator,
     private readonly wsServer: WsServer,
     @Inject(WS_MODULE_OPTIONS) private readonly options: WsModuleOptions,
   ) {}
@@ -58,6 +71,11 @@ export class WsHost
   /** The routes found at bootstrap. */
   get routes(): RouteTable | undefined {
     return this.table;
+  }
+
+  /** The routes that run guards in the handshake step (standalone port only). */
+  get handshakeGuards(): ReadonlyMap<Route, HandshakeGuard> {
+    return this.guards;
   }
 
   /** Refused handshakes by status, for `stats()`. */
@@ -86,12 +104,15 @@ export class WsHost
     const ownPort = this.options.port !== undefined;
     const adapter = ownPort ? undefined : this.adapterHost.httpAdapter;
     // The global prefix and versioning belong to the HTTP app: a standalone server has neither.
-    this.table = await this.explorer.explore(
+    this.table = this.explorer.explore(
       createRoutePaths(this.modules, adapter ? this.applicationConfig : undefined),
       adapter !== undefined,
+      this.options,
     );
     this.registry.attachStatsSource(this);
     if (this.table.size === 0) return;
+    await this.lifecycle.prepare(this.table.routes);
+    if (!adapter) this.guards = createHandshakeGuards(this.contextCreator, this.table.routes);
     const server = ownPort
       ? (this.standalone = createStandaloneServer(this.options, answerPlainRequest))
       : (adapter?.getHttpServer() as Server | undefined);
@@ -99,15 +120,16 @@ export class WsHost
       this.logger.warn(noServerMessage(this.table.size));
       return;
     }
-    this.dispatcher = new UpgradeDispatcher(
-      this.table,
-      this.lifecycle,
-      this.options.maxTotalConnections ?? Infinity,
-      () => this.registry.size,
-      httpPlatformOf(adapter),
-      this.options.handshakeTimeoutMs,
-      adapter?.getInstance(),
-    );
+    this.dispatcher = new UpgradeDispatcher({
+      table: this.table,
+      accept: this.lifecycle.accept,
+      guards: this.guards,
+      maxTotalConnections: this.options.maxTotalConnections ?? Infinity,
+      openConnections: () => this.registry.size,
+      platform: httpPlatformOf(adapter),
+      handshakeTimeoutMs: this.options.handshakeTimeoutMs,
+      platformInstance: adapter?.getInstance(),
+    });
     this.dispatcher.attach(server);
     this.wsServer.bind(server, ownPort);
     boundSlowHandshakes(server, this.options.handshakeTimeoutMs);

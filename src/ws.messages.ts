@@ -34,32 +34,6 @@ export const noServerMessage = (routes: number) =>
 export const dispatchFailedMessage = (url: string | undefined) =>
   `Dispatching the WebSocket handshake for "${url ?? ''}" into the app threw; the socket was closed`;
 
-/** Reason of the `400` for a handshake whose `Connection` header lacks the `Upgrade` token. */
-export const connectionNotUpgradeReason = 'Connection header must include "Upgrade"';
-
-/** Reason of the `503` when middleware and guards did not let a handshake through in time. */
-export const handshakeTimedOutReason = 'Handshake timed out';
-
-/** Reason of the `403` for an `Origin` whose host is not the request's (the default origin rule). */
-export const foreignOriginReason = (origin: string, host: string | undefined) =>
-  `Origin ${origin} is not allowed: its host differs from this server's host ` +
-  `"${host ?? ''}". To allow it, add it to the route's allowedOrigins option: ` +
-  `allowedOrigins: ['${origin}']`;
-
-/** Reason of the `403` for an `Origin` that the route's `allowedOrigins` refuses. */
-export const originNotAllowedReason = (origin: string | undefined) =>
-  `Origin ${origin ?? '(none)'} is not allowed by the route's allowedOrigins option`;
-
-/**
- * Reason of the `503` (with `Retry-After`) answered to every handshake once shutdown has begun,
- * including those still inside a route's guards when it began.
- */
-export const shuttingDownReason = 'server is shutting down';
-
-/** Reason of the `400` answered to a handshake whose `:param` segment is not valid percent-encoding. */
-export const malformedParamMessage = (name: string) =>
-  `The :${name} segment of the request path is not valid percent-encoding`;
-
 export const requestScopedHandlerMessage = (handler: string, route: string, providers: string[]) =>
   `${handler}, the handler of WebSocket route ${route}, injects ` +
   `${providers.length ? providers.join(', ') : 'a provider'}, which is request-scoped ` +

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
@@ -9,8 +10,8 @@ import {
   kDrain,
   kDrainPending,
   kIdleTicks,
+  kContext,
   kQueue,
-  kRoute,
   kSocket,
   kStreams,
   kForward,
@@ -20,14 +21,18 @@ import type {
   WebSocketMessage,
   WebSocketRequest,
 } from '../handler/websocket-handler.js';
+import { createHandlerFactory } from '../handler/handler.factory.js';
+import type { AcceptHandshake } from '../interfaces/accepted-handshake.interface.js';
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
-import type { ErrorMapping, Route } from '../routing/route.js';
-import { handlerFailedMessage } from '../ws.messages.js';
+import { routeLabel, type Route } from '../routing/route.js';
+import { handlerFailedMessage, upgradeFailedMessage } from '../ws.messages.js';
 import { WebSocketCloseCode } from '../close-codes.js';
 import { sentCloseCodeOf } from '../internals/ws.internals.js';
 import { settleCall } from '../util/async.js';
 import { stackOf } from '../util/errors.js';
+import { createErrorMapper, type ErrorMapping } from './error-mapper.js';
 import { Heartbeat } from './heartbeat.js';
+import { RouteConnections, type ConnectionHooks } from './route-connections.js';
 
 /** The handler of a `ws` socket, set once when the connection opens. */
 const kHandler = Symbol('handler');
@@ -37,9 +42,10 @@ type SocketListener = (this: WebSocket, ...args: any[]) => void;
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * From a completed upgrade to `onClose`: creates the handler, attaches the socket's listeners
- * synchronously (so no frame is lost), runs the controller method and `onOpen()` while holding
- * messages that arrive meanwhile, tracks the connection, and routes every hook error.
+ * From an accepted handshake to `onClose`: `ws`'s `handleUpgrade` (the 101) on the route's server,
+ * then creates the handler, attaches the socket's listeners synchronously (so no frame is lost),
+ * runs the controller method and `onOpen()` while holding messages that arrive meanwhile, tracks
+ * the connection, and routes every hook error.
  *
  * The listeners are shared functions that find their handler on the socket: no closure per
  * connection.
@@ -56,12 +62,65 @@ export class ConnectionLifecycle {
   private readonly closeFailed = (handler: WebSocketHandler, error: unknown) =>
     this.logCloseError(handler, error);
   readonly heartbeat = new Heartbeat();
+  /** What each route's connections share, built at bootstrap by `prepare()`. */
+  private readonly routes = new Map<Route, RouteConnections>();
 
-  constructor(readonly registry: WebSocketRegistry) {}
+  constructor(
+    readonly registry: WebSocketRegistry,
+    private readonly contextCreator: ExternalContextCreator,
+  ) {}
+
+  /**
+   * Builds each route's `ws` server, handler factory (its dependencies resolved in the module that
+   * declares the route) and exception filters. Throws, naming the route, when a handler's
+   * dependencies cannot be resolved.
+   */
+  async prepare(routes: readonly Route[]): Promise<void> {
+    for (const route of routes) {
+      const moduleRef = route.module.getProviderByKey<ModuleRef>(ModuleRef).instance;
+      const label = routeLabel(route.path, route.description);
+      this.routes.set(
+        route,
+        new RouteConnections({
+          route,
+          createHandler: await createHandlerFactory(route.handlerType, moduleRef, label),
+          mapError: createErrorMapper(this.contextCreator, route),
+          registry: this.registry,
+          lifecycle: this,
+        }),
+      );
+    }
+  }
+
+  /**
+   * The end of the handshake line: `ws` answers 101 on the route's server and the connection
+   * opens. `platformRequest`: the platform's request object (see `WebSocketHandler.request`).
+   */
+  readonly accept: AcceptHandshake<Route> = (
+    route,
+    request,
+    socket,
+    head,
+    params,
+    platformRequest,
+    protocol,
+    headerLines,
+  ) => {
+    const connections = this.routes.get(route)!;
+    connections.upgrade(request, socket, head, protocol, headerLines, (webSocket) => {
+      try {
+        this.open(connections, webSocket, platformRequest as WebSocketRequest, params);
+      } catch (error) {
+        // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
+        this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
+        webSocket.close(WebSocketCloseCode.INTERNAL_ERROR, 'Internal error');
+      }
+    });
+  };
 
   /** `request`: the platform's request object (see `WebSocketHandler.request`). */
   open(
-    route: Route,
+    route: RouteConnections,
     socket: WebSocket,
     request: WebSocketRequest,
     params: Record<string, string>,
@@ -75,7 +134,7 @@ export class ConnectionLifecycle {
     identity.path = route.path;
     identity.params = params;
     handler[kSocket] = socket;
-    handler[kRoute] = route;
+    handler[kContext] = route;
     handler[kQueue] = [];
     handler[kAlive] = true;
     handler[kIdleTicks] = 0;
@@ -195,14 +254,14 @@ export class ConnectionLifecycle {
   }
 }
 
-/** The handler sees its route through `HandlerRoute`; the lifecycle set it, and knows it is a `Route`. */
-function routeOf(handler: WebSocketHandler): Route {
-  return handler[kRoute] as Route;
+/** The handler sees its route through `HandlerContext`; the lifecycle set it, and knows what it is. */
+function routeOf(handler: WebSocketHandler): RouteConnections {
+  return handler[kContext] as RouteConnections;
 }
 
-/** The lifecycle that opened the handler (its route holds it as `HandlerServices`). */
-function lifecycleOf(handler: WebSocketHandler): ConnectionLifecycle {
-  return routeOf(handler).lifecycle as ConnectionLifecycle;
+/** The lifecycle that opened the handler. */
+function lifecycleOf(handler: WebSocketHandler): ConnectionHooks {
+  return routeOf(handler).lifecycle;
 }
 
 function invokeRoute(this: WebSocketHandler): unknown {

@@ -3,7 +3,8 @@
  * connection, and no name a subclass could collide with. Not exported from the package.
  */
 export const kSocket = Symbol('socket');
-export const kRoute = Symbol('route');
+/** The connection's `HandlerContext` (shared by the route's connections). */
+export const kContext = Symbol('context');
 export const kQueue = Symbol('queue');
 export const kAlive = Symbol('alive');
 export const kIdleTicks = Symbol('idleTicks');

@@ -11,7 +11,7 @@ import type {
   RecoveryResult,
   SubscribeOptions,
 } from '../interfaces/stream-position.interface.js';
-import type { HandlerRoute } from './handler-route.interface.js';
+import type { HandlerContext } from './handler-context.interface.js';
 import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import {
   closeReasonTooLongMessage,
@@ -23,12 +23,12 @@ import {
   kAlive,
   kClosed,
   kCloseSent,
+  kContext,
   kDrain,
   kDrainPending,
   kForward,
   kIdleTicks,
   kQueue,
-  kRoute,
   kSocket,
   kStreams,
   kTopics,
@@ -99,7 +99,7 @@ export abstract class WebSocketHandler {
   readonly params!: Record<string, string>;
 
   /** @internal */ [kSocket]!: WebSocket;
-  /** @internal */ [kRoute]!: HandlerRoute;
+  /** @internal what the handler reaches of its route and the library. */ [kContext]!: HandlerContext;
   /** @internal messages held while the connection is opening; undefined once open. */
   [kQueue]: WebSocketMessage[] | undefined;
   /** @internal heartbeat: whether the peer sent anything since the last ping. */
@@ -241,7 +241,7 @@ export abstract class WebSocketHandler {
       this.count(data);
       socket.send(data, (error) => {
         if (error) {
-          if (this[kRoute].options.sendAfterClose === 'ignore') resolve(false);
+          if (this[kContext].options.sendAfterClose === 'ignore') resolve(false);
           else reject(new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id), error));
           return;
         }
@@ -300,12 +300,12 @@ export abstract class WebSocketHandler {
    * rejects, whatever `since` holds. A topic without history subscribes at once.
    */
   subscribe(topic: string, options?: SubscribeOptions): Promise<RecoveryResult> {
-    return this[kRoute].lifecycle.registry.subscribe(this, topic, options);
+    return this[kContext].subscribe(this, topic, options);
   }
 
   /** Leaves `topic`; does nothing if it is not subscribed (e.g. the connection has closed). */
   unsubscribe(topic: string): void {
-    this[kRoute].lifecycle.registry.unsubscribe(this, topic);
+    this[kContext].unsubscribe(this, topic);
   }
 
   /**
@@ -316,12 +316,12 @@ export abstract class WebSocketHandler {
    * After Phoenix Presence's `track` and Centrifugo's presence `info`.
    */
   joinPresence(topic: string, info: PresenceInfo = {}): Promise<void> {
-    return this[kRoute].lifecycle.registry.joinPresence(this, topic, info);
+    return this[kContext].joinPresence(this, topic, info);
   }
 
   /** Leaves `topic`'s presence (announced as a leave); nothing if it had not joined. */
   leavePresence(topic: string): Promise<void> {
-    return this[kRoute].lifecycle.registry.leavePresence(this, topic);
+    return this[kContext].leavePresence(this, topic);
   }
 
   /**
@@ -345,7 +345,7 @@ export abstract class WebSocketHandler {
   }
 
   private count(data: WebSocketMessage): void {
-    const counters = this[kRoute].counters;
+    const counters = this[kContext].counters;
     counters.messagesOut++;
     counters.bytesOut += data.length;
   }
@@ -355,20 +355,20 @@ export abstract class WebSocketHandler {
     const queued = socket.bufferedAmount;
     if (queued === 0) return false;
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    return queued + size > this[kRoute].options.maxBackpressure;
+    return queued + size > this[kContext].options.maxBackpressure;
   }
 
   private refuseClosedSend(): false {
-    const route = this[kRoute];
-    route.counters.sentAfterClose++;
-    if (route.options.sendAfterClose === 'ignore') return false;
+    const context = this[kContext];
+    context.counters.sentAfterClose++;
+    if (context.options.sendAfterClose === 'ignore') return false;
     throw new WebSocketClosedError(sendAfterCloseMessage(this.path, this.id));
   }
 
   private applyBackpressure(): false {
-    const route = this[kRoute];
-    route.counters.dropped++;
-    if (route.options.backpressure === 'close') {
+    const context = this[kContext];
+    context.counters.dropped++;
+    if (context.options.backpressure === 'close') {
       this.close(WebSocketCloseCode.POLICY_VIOLATION, 'backpressure limit');
     } else if (this.onDrain !== undefined) {
       this[kDrainPending] = true;
@@ -381,7 +381,7 @@ export abstract class WebSocketHandler {
     return (error) => {
       if (error || !this[kDrainPending] || this[kSocket].bufferedAmount !== 0) return;
       this[kDrainPending] = false;
-      this[kRoute].lifecycle.runHook(this, this.onDrain);
+      this[kContext].runHook(this, this.onDrain);
     };
   }
 }

@@ -1,14 +1,26 @@
 import { Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { ResolvedRouteOptions } from '../routing/route.js';
-import { HandshakeRejection, internalErrorRejection } from './handshake-rejection.js';
-import { parseExtensions, parseProtocols } from './ws-parsers.js';
+import type { HandshakeRejection } from '../errors/handshake-rejection.js';
+import type { ResolvedRouteOptions } from '../interfaces/resolved-route-options.interface.js';
 import {
-  connectionNotUpgradeReason,
+  badKeyRejection,
+  connectionNotUpgradeRejection,
   foreignOriginReason,
-  originCheckFailedMessage,
+  internalErrorRejection,
+  malformedExtensionsRejection,
+  malformedProtocolsRejection,
+  missingHostRejection,
+  noProtocolRejection,
+  notGetRejection,
+  oldHttpRejection,
   originNotAllowedReason,
-} from '../ws.messages.js';
+  originRefusedRejection,
+  repeatedHostRejection,
+  unsupportedVersionRejection,
+  upgradeNotWebSocketRejection,
+} from '../handshake.messages.js';
+import { originCheckFailedMessage } from '../ws.messages.js';
+import { parseExtensions, parseProtocols } from './ws-parsers.js';
 
 const logger = new Logger('WebSocketRoute');
 
@@ -42,41 +54,39 @@ function countHeader(rawHeaders: string[], lowerCaseName: string): number {
 export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejection | undefined {
   const headers = request.headers;
   if (request.method !== 'GET') {
-    return new HandshakeRejection(405, 'WebSocket handshakes must use GET', { Allow: 'GET' });
+    return notGetRejection();
   }
   if (
     request.httpVersionMajor < 1 ||
     (request.httpVersionMajor === 1 && request.httpVersionMinor < 1)
   ) {
-    return new HandshakeRejection(400, 'WebSocket handshakes need HTTP/1.1 or later');
+    return oldHttpRejection();
   }
-  if (!headers.host) return new HandshakeRejection(400, 'Missing Host header');
+  if (!headers.host) return missingHostRejection();
   // Node keeps the first of several Host headers; RFC 7230 5.4 asks for a 400.
   if (countHeader(request.rawHeaders, 'host') > 1) {
-    return new HandshakeRejection(400, 'Repeated Host header');
+    return repeatedHostRejection();
   }
   // One token, as `ws` requires too: a list such as "h2c, websocket" is refused here, with a reason.
   if (headers.upgrade?.trim().toLowerCase() !== 'websocket') {
-    return new HandshakeRejection(400, 'Upgrade header must be "websocket"');
+    return upgradeNotWebSocketRejection();
   }
   if (!hasToken(headers.connection, 'upgrade')) {
-    return new HandshakeRejection(400, connectionNotUpgradeReason);
+    return connectionNotUpgradeRejection();
   }
   if (headers['sec-websocket-version'] !== '13') {
-    return new HandshakeRejection(426, 'Unsupported WebSocket version; this server speaks 13', {
-      'Sec-WebSocket-Version': '13',
-    });
+    return unsupportedVersionRejection();
   }
   const key = headers['sec-websocket-key'];
   if (key === undefined || !KEY_PATTERN.test(key)) {
-    return new HandshakeRejection(400, 'Sec-WebSocket-Key must be the base64 of 16 bytes');
+    return badKeyRejection();
   }
   const extensions = headers['sec-websocket-extensions'];
   if (extensions !== undefined) {
     try {
       parseExtensions(extensions);
     } catch {
-      return new HandshakeRejection(400, 'Malformed Sec-WebSocket-Extensions header');
+      return malformedExtensionsRejection();
     }
   }
   return undefined;
@@ -109,12 +119,12 @@ export function checkOrigin(
       return internalErrorRejection();
     }
     if (allows) return undefined;
-    return new HandshakeRejection(403, originNotAllowedReason(origin));
+    return originRefusedRejection(originNotAllowedReason(origin));
   }
   if (origin === undefined) return undefined;
   const hostname = hostnameOfRequest();
   if (sameHost(origin, hostname)) return undefined;
-  return new HandshakeRejection(403, foreignOriginReason(origin, hostname));
+  return originRefusedRejection(foreignOriginReason(origin, hostname));
 }
 
 function sameHost(origin: string, hostname: string | undefined): boolean {
@@ -155,7 +165,7 @@ export function negotiateProtocol(
     try {
       offered = parseProtocols(header);
     } catch {
-      return new HandshakeRejection(400, 'Malformed Sec-WebSocket-Protocol header');
+      return malformedProtocolsRejection();
     }
   }
   let chosen: string | false = false;
@@ -167,11 +177,19 @@ export function negotiateProtocol(
   }
   if (chosen === false) {
     if (options.requireProtocol) {
-      return new HandshakeRejection(400, 'No supported subprotocol offered', {
-        'Sec-WebSocket-Protocol': options.protocols.join(', '),
-      });
+      return noProtocolRejection(options.protocols);
     }
     return '';
   }
   return chosen;
+}
+
+/** RFC 7230 5.3.2: servers MUST accept the absolute form (`GET http://host/path`); routers match paths. */
+export function toOriginForm(request: IncomingMessage): void {
+  const url = request.url ?? '/';
+  if (url.startsWith('/')) return;
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
+  if (!authority) return;
+  const rest = url.slice(authority[0].length);
+  request.url = rest.startsWith('/') ? rest : '/' + rest;
 }

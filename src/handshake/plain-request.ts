@@ -1,7 +1,7 @@
 import type { HttpServer } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { kPendingHandshake } from './handshake.symbols.js';
-import { connectionNotUpgradeReason } from '../ws.messages.js';
+import { kPendingHandshake } from '../ws.constants.js';
+import { connectionNotUpgradeReason } from '../handshake.messages.js';
 import { hasToken } from './handshake.validator.js';
 
 function isPendingHandshake(request: IncomingMessage): boolean {

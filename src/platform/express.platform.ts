@@ -1,7 +1,6 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
-import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import { PATH_METADATA } from '../internals/nest.internals.js';
-import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
+import { kPendingHandshake, WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
 type Middleware = (this: unknown, request: unknown, response: unknown, next: () => void) => unknown;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { kPendingHandshake } from '../handshake/handshake.symbols.js';
+import { kPendingHandshake } from '../ws.constants.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
 /** The route constraint a WebSocket route carries on Fastify: it matches only upgrades we dispatch. */

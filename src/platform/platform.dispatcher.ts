@@ -8,31 +8,32 @@ import {
 } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { HandshakeRejection, writeRejection } from '../handshake/handshake-rejection.js';
-import { kPendingHandshake, kProtocol, kUpgradeHeaders } from '../handshake/handshake.symbols.js';
-import { checkOrigin, negotiateProtocol } from '../handshake/handshake.validator.js';
+import { HandshakeRejection, writeRejection } from '../errors/handshake-rejection.js';
+import { handshakeTimedOutRejection } from '../handshake.messages.js';
+import type { AcceptHandshake } from '../interfaces/accepted-handshake.interface.js';
 import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { stackOf } from '../util/errors.js';
-import { WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
-import { dispatchFailedMessage, handshakeTimedOutReason } from '../ws.messages.js';
-import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
+import { destroySocket } from '../util/socket.js';
+import { kPendingHandshake, WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
+import { dispatchFailedMessage } from '../ws.messages.js';
+import type { HttpPlatform } from './http-platform.interface.js';
 import { upgradeHeaderLines } from './upgrade-headers.js';
 
-/** What the platform dispatch needs of the connection step around it. */
+/** What the platform dispatch needs of the handshake step around it (it calls, never imports, it). */
 export interface HandshakeSteps {
-  /** The route's connection limits (and shutdown); undefined when there is room. */
-  checkCapacity(route: Route): HandshakeRejection | undefined;
-  /** Hands the socket to `ws` and opens the connection. */
-  complete(
+  /**
+   * The route's own checks once the platform's router chose it: subprotocol, origin (unless the
+   * route let it in before the app: `originAllowed`), capacity. The chosen subprotocol ('' for
+   * none), or the rejection to answer. `platformRequest`: the platform's request object.
+   */
+  checkRoute(
     route: Route,
     request: IncomingMessage,
-    socket: Duplex,
-    head: Buffer,
-    params: Record<string, string>,
-    httpRequest: unknown,
-  ): void;
+    platformRequest: unknown,
+    originAllowed: readonly Route[],
+  ): string | HandshakeRejection;
   /** Counts an answered (refused) handshake by status. */
   count(status: number): void;
 }
@@ -49,6 +50,8 @@ class PlatformHandshake implements PendingHandshake {
   onClose: (() => void) | undefined;
   /** The routes whose origin rule let the request in before the app saw it. */
   originAllowed: readonly Route[] = NO_ROUTES;
+  /** The subprotocol chosen once the route is known, for the 101. */
+  protocol = '';
 
   constructor(
     private readonly dispatcher: PlatformDispatcher,
@@ -67,40 +70,35 @@ class PlatformHandshake implements PendingHandshake {
  * Dispatches a valid upgrade request into the app as a request of its platform (Express, Fastify):
  * a `ServerResponse` on the socket (`Connection: close`, so any answer ends the exchange), then
  * the server's `request` listeners, i.e. the app's middleware, hooks and router, then the route's
- * Nest guards, interceptors and filters. The WebSocket route's handler calls back `upgrade()`.
- * `handshakeTimeoutMs` bounds it all; a client that leaves meanwhile costs nothing more.
+ * Nest guards, interceptors and filters. The WebSocket route's handler calls back `upgrade()`,
+ * which asks the handshake step for the route's checks, lets the platform commit its answer, and
+ * hands the socket to `accept`. `handshakeTimeoutMs` bounds it all; a client that leaves meanwhile
+ * costs nothing more.
  */
 export class PlatformDispatcher {
   /** Handshakes being dispatched, answered at shutdown. */
   readonly pending = new Set<PlatformHandshake>();
   private readonly logger = new Logger('WebSocketRoute');
 
-  /** The host name as the platform will see it, read before it sees the request. */
-  private readonly readHostname: HostnameReader | undefined;
-  /** Whether a route has `allowedOrigins` (else a request without `Origin` passes every rule). */
-  private readonly originPredicates: boolean;
-
   constructor(
     private readonly server: Server,
     private readonly platform: HttpPlatform,
     private readonly table: RouteTable,
     private readonly steps: HandshakeSteps,
+    private readonly accept: AcceptHandshake<Route>,
     private readonly defaultTimeoutMs: number,
-    /** The platform's app (Express's `app`, the Fastify instance). */
-    instance?: unknown,
-  ) {
-    this.readHostname = platform.hostnameReader(instance);
-    this.originPredicates = table.routes.some((route) => route.options.allowedOrigins);
-  }
+  ) {}
 
-  dispatch(request: UpgradeRequest, socket: Duplex, head: Buffer): void {
-    toOriginForm(request);
-    const originAllowed = this.checkOriginFirst(request);
-    if (originAllowed instanceof HandshakeRejection) {
-      this.steps.count(originAllowed.status);
-      writeRejection(socket, originAllowed);
-      return;
-    }
+  /**
+   * `request` passed the RFC 6455 checks and the origin check before the app (`originAllowed`: the
+   * routes whose rule let it in); its URL is in origin form.
+   */
+  dispatch(
+    request: UpgradeRequest,
+    socket: Duplex,
+    head: Buffer,
+    originAllowed: readonly Route[],
+  ): void {
     const response = new ServerResponse(request);
     response.shouldKeepAlive = false;
     response.assignSocket(socket as Socket);
@@ -108,16 +106,16 @@ export class PlatformDispatcher {
     handshake.originAllowed = originAllowed;
     request[kPendingHandshake] = handshake;
     request[WEBSOCKET_HANDSHAKE] = true;
-    // declared before the platform sees the request: see `HttpPlatform.admit`
-    request[kProtocol] = undefined;
-    request[kUpgradeHeaders] = undefined;
     this.platform.admit(request);
     this.pending.add(handshake);
     const timeoutMs =
       this.table.handshakeTimeoutMs ??
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
-    handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
+    handshake.timer = setTimeout(
+      () => this.interrupt(handshake, handshakeTimedOutRejection()),
+      timeoutMs,
+    );
     // `on`, not `once`: each fires at most once here, and `settle()` removes the socket's
     response.on('finish', () => this.answered(handshake));
     handshake.onClose = () => this.settle(handshake);
@@ -129,35 +127,6 @@ export class PlatformDispatcher {
       this.settle(handshake);
       socket.destroy();
     }
-  }
-
-  /**
-   * The origin check before any code of the app (middleware, hooks, router, guards): a refused
-   * origin costs the app nothing (no guard's budget, no session touched). The route is not known
-   * yet, so every route whose pattern may take the path is asked (usually one): the request is
-   * refused when all refuse; the routes that let it in are returned, and a route the platform's
-   * router picks outside them is checked in `upgrade()`.
-   */
-  private checkOriginFirst(request: UpgradeRequest): readonly Route[] | HandshakeRejection {
-    const readHostname = this.readHostname;
-    if (readHostname === undefined) return NO_ROUTES;
-    if (request.headers.origin === undefined && !this.originPredicates) return NO_ROUTES;
-    const candidates = this.table.candidates(request.url ?? '/');
-    if (candidates.length === 0) return NO_ROUTES;
-    let refusal: HandshakeRejection | undefined;
-    let hostname: string | undefined;
-    let read = false;
-    const hostnameOnce = () => {
-      if (!read) hostname = readHostname(request);
-      read = true;
-      return hostname;
-    };
-    const allowed = candidates.filter((route) => {
-      const rejection = checkOrigin(request, route.options, hostnameOnce);
-      refusal ??= rejection;
-      return rejection === undefined;
-    });
-    return allowed.length === 0 && refusal !== undefined ? refusal : allowed;
   }
 
   /** Called by the route's handler once the app let the handshake through. */
@@ -174,23 +143,20 @@ export class PlatformDispatcher {
       return;
     }
     const route = this.table.routeOf(controller, methodName, platform.routePath(request));
-    const raw = handshake.request;
-    const protocol = negotiateProtocol(raw, route.options);
-    const rejection =
-      typeof protocol === 'string'
-        ? ((handshake.originAllowed.includes(route)
-            ? undefined
-            : checkOrigin(raw, route.options, () => platform.hostname(request))) ??
-          this.steps.checkCapacity(route))
-        : protocol;
-    if (rejection) throw this.toException(handshake, rejection);
-    raw[kProtocol] = protocol;
+    const protocol = this.steps.checkRoute(
+      route,
+      handshake.request,
+      request,
+      handshake.originAllowed,
+    );
+    if (typeof protocol !== 'string') throw this.toException(handshake, protocol);
+    handshake.protocol = protocol;
     platform.commit(response, handshake.response, (headers) =>
       this.open(handshake, route, request, response, headers),
     );
   }
 
-  /** The platform answered 101 (its hooks may have taken a while): `ws` takes the socket. */
+  /** The platform answered 101 (its hooks may have taken a while): the connection step takes the socket. */
   private open(
     handshake: PlatformHandshake,
     route: Route,
@@ -208,22 +174,25 @@ export class PlatformDispatcher {
     raw[kPendingHandshake] = undefined;
     this.settle(handshake);
     handshake.response.detachSocket(socket as Socket);
-    raw[kUpgradeHeaders] = upgradeHeaderLines(headers);
+    const headerLines = upgradeHeaderLines(headers);
     platform.hijack(response);
     platform.release(raw);
-    this.steps.complete(route, raw, socket, head, platform.params(request), request);
+    socket.removeListener('error', destroySocket);
+    this.accept(
+      route,
+      raw,
+      socket,
+      head,
+      platform.params(request),
+      request,
+      handshake.protocol,
+      headerLines,
+    );
   }
 
   /** Shutdown: every handshake still being dispatched is answered `rejection`. */
   answerAll(rejection: HandshakeRejection): void {
     for (const handshake of this.pending) this.interrupt(handshake, rejection);
-  }
-
-  private timeOut(handshake: PlatformHandshake): void {
-    this.interrupt(
-      handshake,
-      new HandshakeRejection(503, handshakeTimedOutReason, { 'Retry-After': '1' }),
-    );
   }
 
   /** Answers on the socket itself, whatever the app is still doing with the request. */
@@ -271,14 +240,4 @@ export class PlatformDispatcher {
     };
     return new HttpException(body as Record<string, unknown>, rejection.status);
   }
-}
-
-/** RFC 7230 5.3.2: servers MUST accept the absolute form (`GET http://host/path`); routers match paths. */
-function toOriginForm(request: IncomingMessage): void {
-  const url = request.url ?? '/';
-  if (url.startsWith('/')) return;
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url);
-  if (!authority) return;
-  const rest = url.slice(authority[0].length);
-  request.url = rest.startsWith('/') ? rest : '/' + rest;
 }

@@ -1,5 +1,4 @@
-import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import { kUpgradeHeaders } from '../handshake/handshake.symbols.js';
+import type { OutgoingHttpHeaders } from 'node:http';
 
 /** Headers of the `101` that belong to RFC 6455 and `ws`, or that describe a body it has none of. */
 const RESERVED = new Set([
@@ -26,13 +25,4 @@ export function upgradeHeaderLines(headers: OutgoingHttpHeaders): string[] | und
     }
   }
   return lines;
-}
-
-/** `ws`'s `headers` listener: adds the lines kept on the request to the `101`. */
-export function appendUpgradeHeaders(headers: string[], request: IncomingMessage): void {
-  const holder = request as IncomingMessage & Record<symbol, string[] | undefined>;
-  const lines = holder[kUpgradeHeaders];
-  if (lines === undefined) return;
-  headers.push(...lines);
-  holder[kUpgradeHeaders] = undefined; // an open connection keeps its request, not these
 }

@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { kRoute } from '../handler/handler.symbols.js';
+import { kContext } from '../handler/handler.symbols.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import type {
   PresenceEvent,
@@ -87,7 +87,7 @@ export class PresenceTracker {
     if (members) for (const handler of members) targets.add(handler);
     for (const handler of targets) {
       if (handler.onPresence !== undefined && handler.isOpen) {
-        handler[kRoute].lifecycle.runHook(handler, handler.onPresence, event);
+        handler[kContext].runHook(handler, handler.onPresence, event);
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { WebSocket } from 'ws';
-import { kRoute, kSocket } from '../handler/handler.symbols.js';
+import { kContext, kSocket } from '../handler/handler.symbols.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import { frameMessage, idleStreamOf } from '../internals/ws.internals.js';
@@ -30,7 +30,7 @@ export function fanOut(
     const socket = handler[kSocket];
     if (socket.readyState !== WebSocket.OPEN) continue;
     passed++;
-    const route = handler[kRoute];
+    const route = handler[kContext];
     // A handler with onDrain takes send(), which tracks when its queue empties.
     const stream = handler.onDrain === undefined ? idleStreamOf(socket) : undefined;
     if (stream === undefined) {

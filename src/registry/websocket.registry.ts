@@ -9,7 +9,7 @@ import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
 import { WebSocketCloseCode } from '../close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
-import { kRoute, kTopics } from '../handler/handler.symbols.js';
+import { kContext, kTopics } from '../handler/handler.symbols.js';
 import { lostContinuityReason } from '../history/history.messages.js';
 import { TopicStreams } from '../history/topic-streams.js';
 import type { TopicStreamsHost } from '../history/topic-streams.host.js';
@@ -316,7 +316,7 @@ export class WebSocketRegistry
       // reconnect and fetch its state again (Centrifugo's "insufficient state" disconnect).
       if (handler.onContinuityLost === undefined)
         handler.close(WebSocketCloseCode.LOST_CONTINUITY, lostContinuityReason);
-      else handler[kRoute].lifecycle.runHook(handler, handler.onContinuityLost, loss);
+      else handler[kContext].runHook(handler, handler.onContinuityLost, loss);
     }
   }
 

@@ -1,5 +1,5 @@
 import { invalidOptionMessage } from '../ws.messages.js';
-import type { ResolvedRouteOptions } from './route.js';
+import type { ResolvedRouteOptions } from '../interfaces/resolved-route-options.interface.js';
 
 type NumericOption = {
   [K in keyof ResolvedRouteOptions]: ResolvedRouteOptions[K] extends number ? K : never;

@@ -1,21 +1,14 @@
-import { Inject, Injectable, type Type } from '@nestjs/common';
-import { DiscoveryService, ExternalContextCreator, MetadataScanner, ModuleRef } from '@nestjs/core';
-import { WebSocketServer, type ServerOptions } from 'ws';
+import { Injectable, type Type } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import {
   HOST_METADATA,
   VERSION_METADATA,
   type InstanceWrapper,
   type Module,
 } from '../internals/nest.internals.js';
-import { ConnectionLifecycle } from '../connection/connection.lifecycle.js';
 import type { WebSocketRouteMetadata } from '../decorators/websocket-route.decorator.js';
-import { createHandlerFactory } from '../handler/handler.factory.js';
-import { kProtocol } from '../handshake/handshake.symbols.js';
-import { HandshakeGuard } from '../handshake/handshake.guard.js';
-import { createGuardsRunner, createErrorMapper } from './route-enhancers.js';
-import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
+import type { ResolvedRouteOptions } from '../interfaces/resolved-route-options.interface.js';
 import type { WebSocketRouteOptions } from '../interfaces/websocket-route-options.interface.js';
-import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
 import {
   DEFAULT_DEFLATE_THRESHOLD,
   DEFAULT_OPTIONS,
@@ -24,8 +17,7 @@ import {
 import { duplicateRouteMessage, notAHandlerMessage } from '../ws.messages.js';
 import { WebSocketHandler } from '../handler/websocket-handler.js';
 import { assertValidOptions } from './route-options.validation.js';
-import { appendUpgradeHeaders } from '../platform/upgrade-headers.js';
-import { Route, type ResolvedRouteOptions } from './route.js';
+import { Route, routeLabel } from './route.js';
 import type { RoutePathsOf } from './route-paths.js';
 import { RouteTable } from './route-table.js';
 
@@ -38,29 +30,30 @@ interface RouteDeclaration {
 }
 
 /**
- * Finds every `@WebSocketRoute()` on the application's controllers at bootstrap and builds its
- * runtime: merged options, handler factory, guards, and a `ws` server in `noServer` mode.
+ * Finds every `@WebSocketRoute()` on the application's controllers at bootstrap and describes it
+ * as data: where it is declared, its full paths and its options merged with the module's.
  */
 @Injectable()
 export class RouteExplorer {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    private readonly contextCreator: ExternalContextCreator,
-    private readonly lifecycle: ConnectionLifecycle,
-    @Inject(WS_MODULE_OPTIONS) private readonly moduleOptions: WsModuleOptions,
   ) {}
 
   /**
    * Builds the route table; `pathsOf` gives a route's full paths (prefix, versions, module path).
-   * `httpApp`: the routes are served through an HTTP platform, whose router and Nest's run the
-   * guards; otherwise (standalone port) the guards run here.
+   * `httpApp`: the routes are served through an HTTP platform (one path may then serve several
+   * hosts or versions); `moduleOptions`: every route's defaults.
    */
-  async explore(pathsOf: RoutePathsOf, httpApp: boolean): Promise<RouteTable> {
+  explore(
+    pathsOf: RoutePathsOf,
+    httpApp: boolean,
+    moduleOptions: WebSocketRouteOptions,
+  ): RouteTable {
     this.assertUniquePaths(pathsOf, httpApp);
     const table = new RouteTable();
     for (const { wrapper, methodName, method, metadata, path } of this.declarations(pathsOf)) {
-      table.add(await this.buildRoute(wrapper, methodName, method, path, metadata, httpApp));
+      table.add(buildRoute(wrapper, methodName, method, path, metadata, moduleOptions));
     }
     return table;
   }
@@ -99,43 +92,33 @@ export class RouteExplorer {
       }
     }
   }
+}
 
-  private async buildRoute(
-    wrapper: InstanceWrapper,
-    methodName: string,
-    method: (...args: unknown[]) => unknown,
-    path: string,
-    metadata: WebSocketRouteMetadata,
-    httpApp: boolean,
-  ): Promise<Route> {
-    const instance = wrapper.instance as object;
-    const host = wrapper.host as Module;
-    const description = `${wrapper.name as string}.${methodName}`;
-    // Every bootstrap error names the route as the user wrote it: path and controller method.
-    const label = `"${path}" (${description})`;
-    if (!isHandlerClass(metadata.handler))
-      throw new Error(notAHandlerMessage(label, metadata.handler));
-    const options = resolveOptions(this.moduleOptions, metadata.options);
-    assertValidOptions(options, label);
-    const moduleRef = host.getProviderByKey<ModuleRef>(ModuleRef).instance;
-    const runGuards = httpApp
-      ? null
-      : createGuardsRunner(this.contextCreator, instance, method, host.token);
-    return new Route({
-      path,
-      controller: instance,
-      methodName,
-      description,
-      handlerType: metadata.handler,
-      options,
-      server: createServer(options),
-      guard: runGuards ? new HandshakeGuard(runGuards, path, options.handshakeTimeoutMs) : null,
-      createHandler: await createHandlerFactory(metadata.handler, moduleRef, label),
-      invoke: (handler) => metadata.method.call(instance, handler),
-      mapError: createErrorMapper(this.contextCreator, instance, method, host.token),
-      lifecycle: this.lifecycle,
-    });
-  }
+function buildRoute(
+  wrapper: InstanceWrapper,
+  methodName: string,
+  method: (...args: unknown[]) => unknown,
+  path: string,
+  metadata: WebSocketRouteMetadata,
+  moduleOptions: WebSocketRouteOptions,
+): Route {
+  const description = `${wrapper.name as string}.${methodName}`;
+  const label = routeLabel(path, description);
+  if (!isHandlerClass(metadata.handler))
+    throw new Error(notAHandlerMessage(label, metadata.handler));
+  const options = resolveOptions(moduleOptions, metadata.options);
+  assertValidOptions(options, label);
+  return new Route({
+    path,
+    controller: wrapper.instance as object,
+    methodName,
+    method,
+    declaredMethod: metadata.method,
+    module: wrapper.host as Module,
+    description,
+    handlerType: metadata.handler,
+    options,
+  });
 }
 
 /** A route's place as the platform's router tells routes apart: path, host, version. */
@@ -207,26 +190,4 @@ function toOriginPredicate(
   const origins = new Set(allowed);
   // Clients that are not browsers send no Origin; the list only restrains browsers.
   return (origin) => origin === undefined || origins.has(origin);
-}
-
-/**
- * `ws` does framing, masking, UTF-8 and permessage-deflate. The registry tracks clients, so `ws`
- * does not (`clientTracking: false`); the subprotocol was chosen by the handshake guard.
- */
-function createServer(options: ResolvedRouteOptions): WebSocketServer {
-  // ws (8.23+) bounds the close handshake with its own timer per closing socket: `closeTimeout`
-  // makes it `closeTimeoutMs`, so there is no second timer of ours. @types/ws 8.18 lacks it.
-  const serverOptions: ServerOptions & { closeTimeout: number } = {
-    noServer: true,
-    clientTracking: false,
-    maxPayload: options.maxPayload,
-    perMessageDeflate: options.perMessageDeflate,
-    allowSynchronousEvents: true,
-    closeTimeout: options.closeTimeoutMs,
-    handleProtocols: (_offered, request) =>
-      (request as unknown as Record<symbol, string>)[kProtocol] || false,
-  };
-  const server = new WebSocketServer(serverOptions);
-  server.on('headers', appendUpgradeHeaders);
-  return server;
 }

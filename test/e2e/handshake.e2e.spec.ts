@@ -8,7 +8,11 @@ import {
   WsModule,
   type WebSocketMessage,
 } from '../../src/index.js';
-import { foreignOriginReason, originNotAllowedReason } from '../../src/ws.messages.js';
+import {
+  foreignOriginReason,
+  notGetRejection,
+  originNotAllowedReason,
+} from '../../src/handshake.messages.js';
 import { ADAPTERS, closed, connect, nextMessage, startApp, until } from '../support/app.js';
 import {
   openRaw,
@@ -199,7 +203,7 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
       expect(response.headers.allow).toBe('GET');
       expect(jsonBody(response)).toEqual({
         statusCode: 405,
-        message: 'WebSocket handshakes must use GET',
+        message: notGetRejection().message,
         error: 'Method Not Allowed',
       });
       await expectRefusedThenServes(response, 405);

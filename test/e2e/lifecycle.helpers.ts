@@ -2,7 +2,7 @@ import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { ClientOptions, WebSocket } from 'ws';
 import { WebSocketRegistry, type WebSocketHandler } from '../../src/index.js';
-import { kRoute } from '../../src/handler/handler.symbols.js';
+import { kContext } from '../../src/handler/handler.symbols.js';
 import { connect, startApp, until, type AdapterName } from '../support/app.js';
 
 export interface LifecycleApp {
@@ -79,12 +79,12 @@ export function resumeReading(client: WebSocket): void {
 
 /** Sends refused by the backpressure policy on the handler's route (what `stats()` reports as dropped). */
 export function droppedSends(handler: WebSocketHandler): number {
-  return handler[kRoute].counters.dropped;
+  return handler[kContext].counters.dropped;
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends refused because the connection was closing or closed (what `stats()` reports as sentAfterClose). */
 export function sentAfterClose(handler: WebSocketHandler): number {
-  return handler[kRoute].counters.sentAfterClose;
+  return handler[kContext].counters.sentAfterClose;
 }

@@ -14,7 +14,7 @@ import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { EchoHandler, WebSocketRoute, WsModule, WsServer } from '../../src/index.js';
-import { foreignOriginReason, originNotAllowedReason } from '../../src/ws.messages.js';
+import { foreignOriginReason, originNotAllowedReason } from '../../src/handshake.messages.js';
 import { ADAPTERS, connect, startApp, type AdapterName } from '../support/app.js';
 import { refused } from '../support/handshake.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';

@@ -3,7 +3,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
-import { foreignOriginReason, originNotAllowedReason } from '../../src/ws.messages.js';
+import { foreignOriginReason, originNotAllowedReason } from '../../src/handshake.messages.js';
 import { ADAPTERS, connect, startApp, type AdapterName } from '../support/app.js';
 import { refused } from '../support/handshake.js';
 

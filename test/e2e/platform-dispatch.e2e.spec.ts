@@ -22,7 +22,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebSocketHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
-import { handshakeTimedOutReason } from '../../src/ws.messages.js';
+import { handshakeTimedOutReason } from '../../src/handshake.messages.js';
 import { ADAPTERS, startApp, until, type AdapterName } from '../support/app.js';
 import { openRaw, openWithGreeting, refused, type Refusal } from '../support/handshake.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';

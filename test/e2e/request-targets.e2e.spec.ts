@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
 import { connectWebSocket } from '../../src/testing/index.js';
-import { malformedParamMessage } from '../../src/ws.messages.js';
+import { malformedParamMessage, noRouteReason } from '../../src/handshake.messages.js';
 import { portFor, SERVERS, startOn, type ServerName } from '../support/app.js';
 import { openRaw } from '../support/handshake.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
@@ -111,7 +111,7 @@ describe.each(SERVERS)('request targets (%s)', (server) => {
       expected[path] =
         server === 'standalone'
           ? path.endsWith('/atlas')
-            ? [404, 'No WebSocket route at this path']
+            ? [404, noRouteReason]
             : [400, malformedParamMessage('label')]
           : await answer(
               port,

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { EchoHandler, WebSocketRoute, WsModule, WsServer } from '../../src/index.js';
 import { portFor, SERVERS, startApp, type ServerName } from '../support/app.js';
-import { shuttingDownReason } from '../../src/ws.messages.js';
+import { shuttingDownReason } from '../../src/handshake.messages.js';
 
 @Controller()
 class EchoController {

@@ -2,7 +2,7 @@ import { Controller, Injectable, Module, UseGuards, type CanActivate } from '@ne
 import { describe, expect, it } from 'vitest';
 import { EchoHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
 import { connectWebSocket } from '../../src/testing/index.js';
-import { shuttingDownReason } from '../../src/ws.messages.js';
+import { shuttingDownReason } from '../../src/handshake.messages.js';
 import { portFor, SERVERS, startOn, until, type ServerName } from '../support/app.js';
 
 const COUNT = 100;

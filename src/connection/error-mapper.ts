@@ -1,31 +1,22 @@
-import type { CanActivate, Type } from '@nestjs/common';
+import type { Type } from '@nestjs/common';
 import type { ExternalContextCreator } from '@nestjs/core';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
-import type { GuardsRunner } from '../handshake/handshake.guard.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import { ExecutionContextHost, enhancerCreatorsOf } from '../internals/nest.internals.js';
-import type { ErrorMapping } from './route.js';
+import type { Route } from '../routing/route.js';
 
 /**
- * The route's guards as one function, or null when no guard applies (then the handshake skips
- * the guard machinery entirely and stays synchronous). Refusal throws like Nest's router does:
- * `ForbiddenException` for `false`, or whatever the guard threw.
+ * What the route's exception filters made of a hook's error: the close to apply, `true` when a
+ * filter handled it (the connection stays open), undefined when none did.
  */
-export function createGuardsRunner(
-  contextCreator: ExternalContextCreator,
-  instance: object,
-  method: (...args: unknown[]) => unknown,
-  moduleKey: string,
-): GuardsRunner | null {
-  const guards: CanActivate[] = enhancerCreatorsOf(contextCreator).guardsContextCreator.create(
-    instance,
-    method,
-    moduleKey,
-  );
-  const canActivate = contextCreator.createGuardsFn(guards, instance, method, 'http');
-  if (!canActivate) return null;
-  return (args) => canActivate(args) as Promise<void>;
-}
+export type ErrorMapping = WebSocketCloseException | true | undefined;
+
+/** Runs the route's exception filters on a hook's error (`data`: the message being handled). */
+export type ErrorMapper = (
+  error: unknown,
+  handler: WebSocketHandler,
+  data?: unknown,
+) => ErrorMapping | Promise<ErrorMapping>;
 
 /**
  * `@UseFilters()` (method, controller, global) for errors thrown by the route's handlers, with a
@@ -38,18 +29,13 @@ export function createGuardsRunner(
  */
 export function createErrorMapper(
   contextCreator: ExternalContextCreator,
-  instance: object,
-  method: (...args: unknown[]) => unknown,
-  moduleKey: string,
-): (
-  error: unknown,
-  handler: WebSocketHandler,
-  data?: unknown,
-) => ErrorMapping | Promise<ErrorMapping> {
+  route: Route,
+): ErrorMapper {
+  const { controller: instance, method } = route;
   const exceptionsHandler = enhancerCreatorsOf(contextCreator).filtersContextCreator.create(
     instance,
     method as never,
-    moduleKey,
+    route.module.token,
   );
   const controller = instance.constructor as Type;
   return (error, handler, data) => {

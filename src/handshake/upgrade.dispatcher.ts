@@ -2,34 +2,32 @@ import { Logger } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import { HandshakeRejection, writeRejection } from '../errors/handshake-rejection.js';
 import {
-  HandshakeRejection,
   internalErrorRejection,
+  malformedParamRejection,
+  noRouteRejection,
   shuttingDownRejection,
-  writeRejection,
-} from '../handshake/handshake-rejection.js';
-import { kProtocol } from '../handshake/handshake.symbols.js';
-import {
-  checkOrigin,
-  negotiateProtocol,
-  validateUpgradeRequest,
-} from '../handshake/handshake.validator.js';
-import type { WebSocketRequest } from '../handler/websocket-handler.js';
+  tooManyConnectionsRejection,
+} from '../handshake.messages.js';
+import type { AcceptHandshake } from '../interfaces/accepted-handshake.interface.js';
 import type { HttpPlatform } from '../platform/http-platform.interface.js';
 import { PlatformDispatcher, type HandshakeSteps } from '../platform/platform.dispatcher.js';
 import type { Route } from '../routing/route.js';
-import { DEFAULT_OPTIONS } from '../ws.constants.js';
 import type { RouteTable } from '../routing/route-table.js';
-import {
-  handshakeCheckFailedMessage,
-  malformedParamMessage,
-  upgradeFailedMessage,
-} from '../ws.messages.js';
-import { WebSocketCloseCode } from '../close-codes.js';
 import { stackOf } from '../util/errors.js';
+import { destroySocket } from '../util/socket.js';
 import { queryOf } from '../util/url.js';
-import type { ConnectionLifecycle } from './connection.lifecycle.js';
+import { DEFAULT_OPTIONS } from '../ws.constants.js';
+import { handshakeCheckFailedMessage, upgradeFailedMessage } from '../ws.messages.js';
+import type { HandshakeGuard } from './handshake.guard.js';
+import {
+  checkOrigin,
+  negotiateProtocol,
+  toOriginForm,
+  validateUpgradeRequest,
+} from './handshake.validator.js';
+import { OriginFirstCheck } from './origin-first.js';
 
 /** Counts of refused handshakes by HTTP status, read by `WebSocketRegistry.stats()`. */
 export type RejectionCounts = Record<number, number>;
@@ -37,18 +35,43 @@ export type RejectionCounts = Record<number, number>;
 type UpgradeRequest = IncomingMessage & {
   params?: Record<string, string>;
   query?: ParsedUrlQuery;
-  [kProtocol]?: string;
 };
 
+/** What the handshake line is given at bootstrap. */
+export interface UpgradeDispatcherInit {
+  table: RouteTable;
+  /** The end of the line: the connection step takes the socket (wired by `WsHost`). */
+  accept: AcceptHandshake<Route>;
+  /** The routes' guards on the standalone port (routes without guards have no entry). */
+  guards: ReadonlyMap<Route, HandshakeGuard>;
+  maxTotalConnections: number;
+  openConnections: () => number;
+  /** The app's HTTP platform; undefined on the standalone port (the route table decides there). */
+  platform?: HttpPlatform;
+  handshakeTimeoutMs?: number;
+  /** The platform's app (Express's `app`, the Fastify instance), for its proxy-trust setting. */
+  platformInstance?: unknown;
+}
+
 /**
- * Listens to a server's `upgrade` event and runs the way of one connection: route lookup, RFC
- * checks, subprotocol, origin, limits, the route's Nest guards, then `ws`'s `handleUpgrade`.
- * A refused request gets an HTTP error and a closed socket; a path with no route is left to the
- * server's other `upgrade` listeners, or answered 404 when there are none.
+ * Listens to a server's `upgrade` event and runs the handshake line: the RFC 6455 checks, the
+ * origin, then on an HTTP app the platform's dispatch (middleware, hooks, router, Nest's guards and
+ * filters) and on the standalone port the route table and the route's guards; then the route's
+ * subprotocol, origin and capacity checks, and `accept`. A refused request gets an HTTP error and a
+ * closed socket; a path with no route is left to the server's other `upgrade` listeners, or
+ * answered 404 when there are none.
  */
 export class UpgradeDispatcher implements HandshakeSteps {
   readonly rejections: RejectionCounts = {};
   private readonly logger = new Logger('WebSocketRoute');
+  private readonly table: RouteTable;
+  private readonly accept: AcceptHandshake<Route>;
+  private readonly guards: ReadonlyMap<Route, HandshakeGuard>;
+  private readonly maxTotalConnections: number;
+  private readonly openConnections: () => number;
+  private readonly platform: HttpPlatform | undefined;
+  private readonly handshakeTimeoutMs: number;
+  private readonly originFirst: OriginFirstCheck | undefined;
   private server: Server | undefined;
   private accepting = true;
   /** Handshakes inside their route's guards: shutdown answers them at once instead of waiting. */
@@ -57,17 +80,18 @@ export class UpgradeDispatcher implements HandshakeSteps {
   private platformDispatcher: PlatformDispatcher | undefined;
   private listener: UpgradeListener | undefined;
 
-  constructor(
-    private readonly table: RouteTable,
-    private readonly lifecycle: ConnectionLifecycle,
-    private readonly maxTotalConnections: number,
-    private readonly openConnections: () => number,
-    /** The app's HTTP platform; undefined on the standalone port (the route table decides there). */
-    private readonly platform?: HttpPlatform,
-    private readonly handshakeTimeoutMs: number = DEFAULT_OPTIONS.handshakeTimeoutMs,
-    /** The platform's app (Express's `app`, the Fastify instance), for its proxy-trust setting. */
-    private readonly platformInstance?: unknown,
-  ) {}
+  constructor(init: UpgradeDispatcherInit) {
+    this.table = init.table;
+    this.accept = init.accept;
+    this.guards = init.guards;
+    this.maxTotalConnections = init.maxTotalConnections;
+    this.openConnections = init.openConnections;
+    this.platform = init.platform;
+    this.handshakeTimeoutMs = init.handshakeTimeoutMs ?? DEFAULT_OPTIONS.handshakeTimeoutMs;
+    this.originFirst = init.platform
+      ? new OriginFirstCheck(init.table, init.platform.hostnameReader(init.platformInstance))
+      : undefined;
+  }
 
   attach(server: Server): void {
     this.server = server;
@@ -77,8 +101,8 @@ export class UpgradeDispatcher implements HandshakeSteps {
         this.platform,
         this.table,
         this,
+        this.accept,
         this.handshakeTimeoutMs,
-        this.platformInstance,
       );
     }
     this.listener = this.platformDispatcher ? this.onPlatformUpgrade : this.onUpgrade;
@@ -107,9 +131,9 @@ export class UpgradeDispatcher implements HandshakeSteps {
   }
 
   /**
-   * On an HTTP app: the RFC 6455 checks (nothing of the app runs for a malformed handshake), then
-   * the platform dispatches the request as a `GET` and its router decides the route. When other
-   * `upgrade` listeners exist, only paths of our route table are taken.
+   * On an HTTP app: the RFC 6455 checks and the origin (nothing of the app runs for a malformed or
+   * cross-site handshake), then the platform dispatches the request as a `GET` and its router
+   * decides the route. When other `upgrade` listeners exist, only paths of our route table are taken.
    */
   private readonly onPlatformUpgrade = (
     request: UpgradeRequest,
@@ -122,14 +146,41 @@ export class UpgradeDispatcher implements HandshakeSteps {
     socket.on('error', destroySocket);
     const rejection =
       validateUpgradeRequest(request) ?? (this.accepting ? undefined : shuttingDownRejection());
-    if (rejection) this.reject(socket, rejection);
+    if (rejection) {
+      this.reject(socket, rejection);
+      return;
+    }
+    toOriginForm(request);
+    const originAllowed = this.originFirst!.check(request);
+    if (originAllowed instanceof HandshakeRejection) this.reject(socket, originAllowed);
     else
       this.platformDispatcher!.dispatch(
         request as IncomingMessage & Record<symbol, unknown>,
         socket,
         head,
+        originAllowed,
       );
   };
+
+  /**
+   * On an HTTP app, once the platform's router chose the route: the subprotocol (the chosen one,
+   * or why none fits), the origin unless it let the request in before the app, the limits.
+   */
+  checkRoute(
+    route: Route,
+    request: IncomingMessage,
+    platformRequest: unknown,
+    originAllowed: readonly Route[],
+  ): string | HandshakeRejection {
+    const protocol = negotiateProtocol(request, route.options);
+    if (typeof protocol !== 'string') return protocol;
+    const rejection =
+      (originAllowed.includes(route)
+        ? undefined
+        : checkOrigin(request, route.options, () => this.platform!.hostname(platformRequest))) ??
+      this.checkCapacity(route);
+    return rejection ?? protocol;
+  }
 
   detach(): void {
     this.restoreEmit?.();
@@ -143,11 +194,11 @@ export class UpgradeDispatcher implements HandshakeSteps {
     if (!match) {
       // Someone else may own this path (another gateway, a dev server): leave it to them.
       if (this.server && this.server.listenerCount('upgrade') > 1) return;
-      this.reject(socket, new HandshakeRejection(404, 'No WebSocket route at this path'));
+      this.reject(socket, noRouteRejection());
       return;
     }
     if (match.malformedParam !== undefined) {
-      this.reject(socket, new HandshakeRejection(400, malformedParamMessage(match.malformedParam)));
+      this.reject(socket, malformedParamRejection(match.malformedParam));
       return;
     }
     socket.on('error', destroySocket);
@@ -170,16 +221,16 @@ export class UpgradeDispatcher implements HandshakeSteps {
       this.reject(socket, rejection);
       return;
     }
-    request[kProtocol] = protocol as string;
     request.params = params;
-    if (!route.guard) {
-      this.complete(route, request, socket, head, params, request);
+    const guard = this.guards.get(route);
+    if (guard === undefined) {
+      this.complete(route, request, socket, head, params, protocol as string);
       return;
     }
     // Express and Fastify parse the query the same way (repeated keys become arrays).
     request.query = parseQuery(queryOf(request.url));
     this.pending.add(socket);
-    route.guard
+    guard
       .check(request, socket)
       .then((refused) => {
         // Not pending any more: shutdown has answered it already.
@@ -187,7 +238,7 @@ export class UpgradeDispatcher implements HandshakeSteps {
         // Capacity again: other handshakes may have completed while the guards ran.
         const late = refused ?? this.checkCapacity(route);
         if (late) this.reject(socket, late);
-        else this.complete(route, request, socket, head, params, request);
+        else this.complete(route, request, socket, head, params, protocol as string);
       })
       .catch((error: unknown) => {
         this.pending.delete(socket);
@@ -196,35 +247,29 @@ export class UpgradeDispatcher implements HandshakeSteps {
       });
   };
 
-  checkCapacity(route: Route): HandshakeRejection | undefined {
+  /** The route's connection limits (and shutdown); undefined when there is room. */
+  private checkCapacity(route: Route): HandshakeRejection | undefined {
     if (!this.accepting) return shuttingDownRejection();
     if (
       route.counters.open >= route.options.maxConnections ||
       this.openConnections() >= this.maxTotalConnections
     ) {
-      return new HandshakeRejection(503, 'Too many WebSocket connections', { 'Retry-After': '5' });
+      return tooManyConnectionsRejection();
     }
     return undefined;
   }
 
-  complete(
+  /** Standalone port: every check passed; the connection step takes the socket. */
+  private complete(
     route: Route,
     request: UpgradeRequest,
     socket: Duplex,
     head: Buffer,
     params: Record<string, string>,
-    httpRequest: unknown,
+    protocol: string,
   ): void {
     socket.removeListener('error', destroySocket);
-    route.server.handleUpgrade(request, socket, head, (webSocket: WebSocket) => {
-      try {
-        this.lifecycle.open(route, webSocket, httpRequest as WebSocketRequest, params);
-      } catch (error) {
-        // A handler constructor threw: nothing may escape into the server's 'upgrade' event.
-        this.logger.error(upgradeFailedMessage(route.path), stackOf(error));
-        webSocket.close(WebSocketCloseCode.INTERNAL_ERROR, 'Internal error');
-      }
-    });
+    this.accept(route, request, socket, head, params, request, protocol, undefined);
   }
 
   private reject(socket: Duplex, rejection: HandshakeRejection): void {
@@ -238,10 +283,29 @@ type UpgradeListener = (request: UpgradeRequest, socket: Duplex, head: Buffer) =
 /**
  * Other `upgrade` listeners may destroy the sockets of paths they do not own (`@nestjs/platform-ws`'s
  * `WsAdapter` does), whether they were added before or after us. So an upgrade for one of our paths
- * goes to us only; every other one reaches all listeners untouched. Only checked when there are
- * other listeners. Returns the undo.
+ * goes to us only; every other one reaches all listeners untouched. The server's `emit` is wrapped
+ * only once another `upgrade` listener exists (`newListener`): an app without one dispatches its
+ * requests, and our handshakes, through Node's own `emit`. Returns the undo.
  */
 function shieldOwnPaths(
+  server: Server,
+  owns: (target: string) => boolean,
+  onUpgrade: UpgradeListener,
+): () => void {
+  let unwrap: (() => void) | undefined;
+  const onNewListener = (event: string | symbol) => {
+    if (event === 'upgrade' && unwrap === undefined) unwrap = wrapEmit(server, owns, onUpgrade);
+  };
+  if (server.listenerCount('upgrade') > 1) unwrap = wrapEmit(server, owns, onUpgrade);
+  server.on('newListener', onNewListener);
+  return () => {
+    server.removeListener('newListener', onNewListener);
+    unwrap?.();
+  };
+}
+
+/** Wraps the server's `emit` so that an upgrade of one of our paths reaches `onUpgrade` alone. */
+function wrapEmit(
   server: Server,
   owns: (target: string) => boolean,
   onUpgrade: UpgradeListener,
@@ -274,8 +338,4 @@ function shieldOwnPaths(
     // Someone may have wrapped emit after us: then ours stays in their chain, inactive.
     if (server.emit === shielded) server.emit = emit as Server['emit'];
   };
-}
-
-function destroySocket(this: Duplex): void {
-  this.destroy();
 }

@@ -1,6 +1,5 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { shuttingDownReason } from '../ws.messages.js';
 
 /** A refused handshake: the HTTP status, a short reason, and any headers the RFC asks for. */
 export class HandshakeRejection {
@@ -11,24 +10,6 @@ export class HandshakeRejection {
     /** The JSON body; defaults to Nest's shape `{ statusCode, message, error }`. */
     readonly body?: unknown,
   ) {}
-}
-
-/** Nest's answer to an unknown error (a guard or an origin predicate threw): no detail leaks. */
-export function internalErrorRejection(): HandshakeRejection {
-  return new HandshakeRejection(
-    500,
-    'Internal server error',
-    {},
-    {
-      statusCode: 500,
-      message: 'Internal server error',
-    },
-  );
-}
-
-/** The answer to a handshake (or a request still arriving) once shutdown has begun. */
-export function shuttingDownRejection(): HandshakeRejection {
-  return new HandshakeRejection(503, shuttingDownReason, { 'Retry-After': '5' });
 }
 
 /**
