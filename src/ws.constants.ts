@@ -4,6 +4,15 @@ export const WEBSOCKET_ROUTE_METADATA = 'nestjs-ws-routes:route';
 /** Property set on the upgrade request while the handshake guards run (see `isWebSocketHandshake`). */
 export const WEBSOCKET_HANDSHAKE = Symbol.for('nestjs-ws-routes:handshake');
 
+/**
+ * The handshake in flight, kept on the raw upgrade request while the platform dispatches it: the
+ * route handler Nest calls for a WebSocket route finds it here (see `PendingHandshake`).
+ */
+export const kPendingHandshake = Symbol.for('nestjs-ws-routes:pending-handshake');
+
+/** The route constraint a WebSocket route carries on Fastify: it matches only upgrades we dispatch. */
+export const WEBSOCKET_CONSTRAINT = { webSocketUpgrade: 'yes' } as const;
+
 /** Defaults of the module and route options; the options table of docs/options-and-errors.md mirrors them. */
 export const DEFAULT_OPTIONS = {
   maxPayload: 1024 * 1024,

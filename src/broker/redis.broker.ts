@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { newEpoch } from '../history/memory-streams.js';
+import { newEpoch } from '../history/stream-epoch.js';
 import type { StreamRead } from '../interfaces/stream-position.interface.js';
 import { TickWriteBatch, type RedisClusterNode } from '../redis/ioredis.client.js';
 import { topicKeyBase } from '../redis/redis-hash-tag.js';
@@ -28,7 +28,7 @@ import type {
   BrokerStats,
   StreamLimits,
   WebSocketBroker,
-} from './websocket-broker.interface.js';
+} from '../interfaces/websocket-broker.interface.js';
 
 /** Options of `new RedisBroker(options)`. */
 export interface RedisBrokerOptions {

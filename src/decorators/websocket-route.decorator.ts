@@ -1,6 +1,5 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { kPendingHandshake } from '../handshake/handshake.symbols.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
 import type { WebSocketRouteOptions } from '../interfaces/websocket-route-options.interface.js';
@@ -11,8 +10,11 @@ import {
   ROUTE_ARGS_METADATA,
   RouteParamtypes,
 } from '../internals/nest.internals.js';
-import { WEBSOCKET_CONSTRAINT } from '../platform/fastify.platform.js';
-import { WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
+import {
+  kPendingHandshake,
+  WEBSOCKET_CONSTRAINT,
+  WEBSOCKET_ROUTE_METADATA,
+} from '../ws.constants.js';
 
 /** What `@WebSocketRoute()` records on a controller method. */
 export interface WebSocketRouteMetadata {

@@ -1,5 +1,5 @@
 import type { RecoveryResult, SubscribeOptions } from '../interfaces/stream-position.interface.js';
-import type { PresenceInfo } from '../presence/presence.interface.js';
+import type { PresenceInfo } from '../interfaces/presence.interface.js';
 
 /**
  * What a handler needs of its route: the options it reads, the counters it updates and the two

@@ -16,7 +16,7 @@ import type {
   PresenceMember,
   PresenceStats,
   WebSocketPresence,
-} from './presence.interface.js';
+} from '../interfaces/presence.interface.js';
 import { raceTimeout } from '../util/async.js';
 import {
   presenceEventMalformedMessage,

@@ -8,7 +8,7 @@ import {
 import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
 import { WebSocketCloseCode } from '../close-codes.js';
-import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { BrokerMessage, WebSocketBroker } from '../interfaces/websocket-broker.interface.js';
 import { kRoute, kTopics } from '../handler/handler.symbols.js';
 import { lostContinuityReason } from '../history/history.messages.js';
 import { TopicStreams } from '../history/topic-streams.js';
@@ -29,12 +29,12 @@ import type {
   PresenceEvent,
   PresenceInfo,
   PresenceMember,
-} from '../presence/presence.interface.js';
+} from '../interfaces/presence.interface.js';
 import { PresenceTracker } from '../presence/presence.tracker.js';
-import { emptyCounters, type Route } from '../routing/route.js';
 import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
 import { fanOut } from './fan-out.js';
-import type { WebSocketStats, WebSocketTrafficStats } from './websocket-stats.interface.js';
+import type { WebSocketStats } from '../interfaces/websocket-stats.interface.js';
+import { trafficByRoute, type RouteTraffic } from './traffic-stats.js';
 
 /** What subscribing a connection that has closed resolves to. */
 const CLOSED: RecoveryResult = {
@@ -46,7 +46,7 @@ const CLOSED: RecoveryResult = {
 
 /** @internal where `stats()` finds the routes and refused handshakes (the module's host). */
 export interface RegistryStatsSource {
-  readonly routes: { readonly routes: readonly Route[] } | undefined;
+  readonly routes: { readonly routes: readonly RouteTraffic[] } | undefined;
   readonly rejections: Readonly<Record<number, number>>;
 }
 
@@ -205,15 +205,7 @@ export class WebSocketRegistry
    * and dropped sends, per route and in total; refused handshakes by HTTP status; the broker's.
    */
   stats(): WebSocketStats {
-    const routes: Record<string, WebSocketTrafficStats> = {};
-    const total = emptyCounters();
-    for (const route of this.statsSource?.routes?.routes ?? []) {
-      const counters = { ...route.counters };
-      routes[route.path] = counters;
-      for (const key of Object.keys(total) as (keyof WebSocketTrafficStats)[]) {
-        total[key] += counters[key];
-      }
-    }
+    const { routes, total } = trafficByRoute(this.statsSource?.routes?.routes ?? []);
     return {
       connections: this.handlers.size,
       topics: this.topicMembers.size,

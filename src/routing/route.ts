@@ -9,7 +9,8 @@ import type {
 } from '../interfaces/websocket-route-options.interface.js';
 import type { HandshakeGuard } from '../handshake/handshake.guard.js';
 import type { HandlerServices } from '../handler/handler-route.interface.js';
-import type { WebSocketTrafficStats } from '../registry/websocket-stats.interface.js';
+import type { WebSocketTrafficStats } from '../interfaces/websocket-stats.interface.js';
+import { emptyTrafficStats as emptyCounters } from '../registry/traffic-stats.js';
 
 /** Route options after the module's defaults were applied: what the runtime reads. */
 export interface ResolvedRouteOptions {
@@ -31,19 +32,6 @@ export interface ResolvedRouteOptions {
 
 /** Counters of one route, read by `WebSocketRegistry.stats()`. */
 export type RouteCounters = WebSocketTrafficStats;
-
-/** Counters that start at zero. */
-export function emptyCounters(): RouteCounters {
-  return {
-    open: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    dropped: 0,
-    sentAfterClose: 0,
-  };
-}
 
 /**
  * What the route's exception filters made of a hook's error: the close to apply, `true` when a
