@@ -35,7 +35,8 @@ export type {
   StreamLimits,
 } from './interfaces/websocket-broker.interface.js';
 export { InProcessBroker } from './broker/in-process.broker.js';
-export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
+export { RedisBroker } from './broker/redis.broker.js';
+export type { RedisBrokerOptions } from './broker/redis-broker.options.js';
 export type { RedisClusterNode } from './redis/ioredis.client.js';
 export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
 export type {
