@@ -27,15 +27,16 @@ export {
 export type {
   WebSocketStats,
   WebSocketTrafficStats,
-} from './registry/websocket-stats.interface.js';
+} from './interfaces/websocket-stats.interface.js';
 export type {
   WebSocketBroker,
   BrokerMessage,
   BrokerStats,
   StreamLimits,
-} from './broker/websocket-broker.interface.js';
+} from './interfaces/websocket-broker.interface.js';
 export { InProcessBroker } from './broker/in-process.broker.js';
-export { RedisBroker, type RedisBrokerOptions } from './broker/redis.broker.js';
+export { RedisBroker } from './broker/redis.broker.js';
+export type { RedisBrokerOptions } from './broker/redis-broker.options.js';
 export type { RedisClusterNode } from './redis/ioredis.client.js';
 export { encodeBrokerMessage, decodeBrokerMessage } from './broker/broker-message.codec.js';
 export type {
@@ -44,7 +45,7 @@ export type {
   PresenceInfo,
   PresenceEvent,
   PresenceStats,
-} from './presence/presence.interface.js';
+} from './interfaces/presence.interface.js';
 export { InProcessPresence } from './presence/in-process.presence.js';
 export { RedisPresence, type RedisPresenceOptions } from './presence/redis.presence.js';
 export type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
@@ -67,7 +68,7 @@ export {
   serveWebSockets,
   type ServeWebSocketsOptions,
   type ServedWebSockets,
-} from './server/serve-websockets.js';
+} from './serve-websockets.js';
 export type {
   WebSocketRouteOptions,
   OriginPredicate,

@@ -12,6 +12,9 @@ export const WEBSOCKET_HANDSHAKE = Symbol.for('nestjs-ws-routes:handshake');
  */
 export const kPendingHandshake = Symbol.for('nestjs-ws-routes:pending-handshake');
 
+/** The route constraint a WebSocket route carries on Fastify: it matches only upgrades we dispatch. */
+export const WEBSOCKET_CONSTRAINT = { webSocketUpgrade: 'yes' } as const;
+
 /** Defaults of the module and route options; the options table of docs/options-and-errors.md mirrors them. */
 export const DEFAULT_OPTIONS = {
   maxPayload: 1024 * 1024,

@@ -1,4 +1,4 @@
-import type { BrokerMessage } from './websocket-broker.interface.js';
+import type { BrokerMessage } from '../interfaces/websocket-broker.interface.js';
 
 const VERSION = 1;
 const BROADCAST = 0b001;

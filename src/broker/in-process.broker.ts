@@ -1,4 +1,8 @@
-import type { BrokerMessage, BrokerStats, WebSocketBroker } from './websocket-broker.interface.js';
+import type {
+  BrokerMessage,
+  BrokerStats,
+  WebSocketBroker,
+} from '../interfaces/websocket-broker.interface.js';
 
 /**
  * The default broker: one instance, nothing to reach. `publish` and `broadcast` serve this

@@ -4,7 +4,7 @@ import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { HandlerContext } from '../handler/handler-context.interface.js';
 import type { WebSocketHandler, WebSocketMessage } from '../handler/websocket-handler.js';
 import type { ResolvedRouteOptions } from '../interfaces/resolved-route-options.interface.js';
-import type { PresenceInfo } from '../presence/presence.interface.js';
+import type { PresenceInfo } from '../interfaces/presence.interface.js';
 import type { RecoveryResult, SubscribeOptions } from '../interfaces/stream-position.interface.js';
 import type { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { Route, RouteCounters } from '../routing/route.js';

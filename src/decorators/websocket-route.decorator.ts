@@ -10,8 +10,11 @@ import {
   ROUTE_ARGS_METADATA,
   RouteParamtypes,
 } from '../internals/nest.internals.js';
-import { WEBSOCKET_CONSTRAINT } from '../platform/fastify.platform.js';
-import { kPendingHandshake, WEBSOCKET_ROUTE_METADATA } from '../ws.constants.js';
+import {
+  kPendingHandshake,
+  WEBSOCKET_CONSTRAINT,
+  WEBSOCKET_ROUTE_METADATA,
+} from '../ws.constants.js';
 
 /** What `@WebSocketRoute()` records on a controller method. */
 export interface WebSocketRouteMetadata {

@@ -1,5 +1,5 @@
 import type { RecoveryResult, SubscribeOptions } from '../interfaces/stream-position.interface.js';
-import type { PresenceInfo } from '../presence/presence.interface.js';
+import type { PresenceInfo } from '../interfaces/presence.interface.js';
 
 /**
  * What a handler needs of the library: its route's options and counters, topic subscriptions (with

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { WebSocketCloseCode } from '../close-codes.js';
 import { InvalidCloseCodeError } from '../errors/invalid-close-code.error.js';
 import { WebSocketClosedError } from '../errors/websocket-closed.error.js';
-import type { PresenceEvent, PresenceInfo } from '../presence/presence.interface.js';
+import type { PresenceEvent, PresenceInfo } from '../interfaces/presence.interface.js';
 import type {
   ContinuityLoss,
   RecoveryResult,

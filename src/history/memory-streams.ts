@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type { StreamPosition, StreamRead } from '../interfaces/stream-position.interface.js';
 import type { ResolvedTopicHistory } from '../interfaces/topic-history-options.interface.js';
+import { newEpoch } from './stream-epoch.js';
 
 /** One topic's stream: a ring of its last `size` publications, slot = offset % size. */
 interface MemoryStream {
@@ -10,11 +10,6 @@ interface MemoryStream {
   ring: ({ offset: number; data: WebSocketMessage } | undefined)[];
   /** When the stream expires (ms since epoch): `ttlMs` after its last publication. */
   expiresAt: number;
-}
-
-/** A new stream's epoch: random, so no position of a lost stream matches it. */
-export function newEpoch(): string {
-  return randomBytes(6).toString('hex');
 }
 
 /**

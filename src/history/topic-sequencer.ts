@@ -1,4 +1,4 @@
-import type { StreamLimits, WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { StreamLimits, WebSocketBroker } from '../interfaces/websocket-broker.interface.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type {

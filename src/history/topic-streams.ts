@@ -1,4 +1,4 @@
-import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { BrokerMessage, WebSocketBroker } from '../interfaces/websocket-broker.interface.js';
 import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
 import type { RecoveryResult, SubscribeOptions } from '../interfaces/stream-position.interface.js';

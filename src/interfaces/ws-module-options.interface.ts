@@ -1,5 +1,5 @@
-import type { WebSocketBroker } from '../broker/websocket-broker.interface.js';
-import type { WebSocketPresence } from '../presence/presence.interface.js';
+import type { WebSocketBroker } from './websocket-broker.interface.js';
+import type { WebSocketPresence } from './presence.interface.js';
 import type { HistoryOptions } from './topic-history-options.interface.js';
 import type { WebSocketRouteOptions } from './websocket-route-options.interface.js';
 import type { WsServerOptions } from './ws-server-options.interface.js';

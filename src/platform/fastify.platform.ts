@@ -2,9 +2,6 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { kPendingHandshake } from '../ws.constants.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
-/** The route constraint a WebSocket route carries on Fastify: it matches only upgrades we dispatch. */
-export const WEBSOCKET_CONSTRAINT = { webSocketUpgrade: 'yes' } as const;
-
 interface FastifyInstanceLike {
   addConstraintStrategy(strategy: unknown): void;
   hasConstraintStrategy?(name: string): boolean;

@@ -3,7 +3,7 @@ import type {
   PresenceMember,
   PresenceStats,
   WebSocketPresence,
-} from './presence.interface.js';
+} from '../interfaces/presence.interface.js';
 
 /**
  * The default presence store: one instance, in a map, no Redis. Joins and leaves are reported

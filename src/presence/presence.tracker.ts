@@ -7,7 +7,7 @@ import type {
   PresenceMember,
   PresenceStats,
   WebSocketPresence,
-} from './presence.interface.js';
+} from '../interfaces/presence.interface.js';
 import { presenceInfoNotJsonMessage } from './presence.messages.js';
 
 /**

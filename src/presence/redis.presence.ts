@@ -10,13 +10,14 @@ import {
   type RedisClusterNode,
 } from '../redis/ioredis.client.js';
 import { topicKeyBase } from '../redis/redis-hash-tag.js';
+import { RedisOutage } from '../redis/redis-outage.js';
 import { createClient, redisTarget, type RedisTarget } from '../redis/redis-target.js';
 import type {
   PresenceEvent,
   PresenceMember,
   PresenceStats,
   WebSocketPresence,
-} from './presence.interface.js';
+} from '../interfaces/presence.interface.js';
 import { raceTimeout } from '../util/async.js';
 import {
   presenceEventMalformedMessage,
@@ -129,7 +130,8 @@ export class RedisPresence implements WebSocketPresence {
   private timers: NodeJS.Timeout[] = [];
   private subscribed = false;
   private ownMembers = 0;
-  private lost = false;
+  /** Logged once when Redis goes away, and when the members are recorded again after. */
+  private readonly outage: RedisOutage;
   /** The last command timed out: Redis is connected but not answering (paused, overloaded). */
   private unanswered = false;
   /** On a cluster: the last check found a shard away (its client stays `ready` meanwhile). */
@@ -142,6 +144,10 @@ export class RedisPresence implements WebSocketPresence {
     this.prefix = options.prefix ?? 'nestjs-ws-routes';
     this.channel = `${this.prefix}:presence`;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.outage = new RedisOutage(this.logger, {
+      lost: (cause) => presenceLostMessage(this.url, cause),
+      restored: () => presenceRestoredMessage(this.url, this.ownMembers),
+    });
     // Past 2^31 - 1 ms Node's timers fire every 1 ms instead: the refresh would flood Redis.
     const heartbeatMs: unknown = this.heartbeatMs;
     if (typeof heartbeatMs !== 'number' || !(heartbeatMs >= 10 && heartbeatMs <= MAX_TIMER_MS)) {
@@ -172,7 +178,7 @@ export class RedisPresence implements WebSocketPresence {
     );
     const clientReady = new Promise<void>((resolve) =>
       client.on('ready', () => {
-        if (this.lost) this.reassertSoon();
+        if (this.outage.ongoing) this.reassertSoon();
         resolve();
       }),
     );
@@ -313,10 +319,7 @@ export class RedisPresence implements WebSocketPresence {
         void this.write(JOIN, topic, args);
       }
     }
-    if (this.lost && !this.shardAway) {
-      this.lost = false;
-      this.logger.log(presenceRestoredMessage(this.url, this.ownMembers));
-    }
+    if (!this.shardAway) this.outage.end();
   }
 
   /** After an outage, give the other instances a moment to subscribe again and hear the joins. */
@@ -370,9 +373,7 @@ export class RedisPresence implements WebSocketPresence {
   };
 
   private noteLost(cause: string): void {
-    if (this.lost || this.client === undefined) return;
-    this.lost = true;
-    this.logger.warn(presenceLostMessage(this.url, cause));
+    if (this.client !== undefined) this.outage.begin(cause);
   }
 }
 

@@ -8,7 +8,7 @@ import {
 import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
 import { WebSocketCloseCode } from '../close-codes.js';
-import type { BrokerMessage, WebSocketBroker } from '../broker/websocket-broker.interface.js';
+import type { BrokerMessage, WebSocketBroker } from '../interfaces/websocket-broker.interface.js';
 import { kContext, kTopics } from '../handler/handler.symbols.js';
 import { lostContinuityReason } from '../history/history.messages.js';
 import { TopicStreams } from '../history/topic-streams.js';
@@ -29,12 +29,13 @@ import type {
   PresenceEvent,
   PresenceInfo,
   PresenceMember,
-} from '../presence/presence.interface.js';
+} from '../interfaces/presence.interface.js';
 import { PresenceTracker } from '../presence/presence.tracker.js';
-import { emptyCounters, type Route } from '../routing/route.js';
 import { WS_MODULE_OPTIONS } from '../ws.module-definition.js';
 import { fanOut } from './fan-out.js';
-import type { WebSocketStats, WebSocketTrafficStats } from './websocket-stats.interface.js';
+import { TopicSubscriptions } from './topic.subscriptions.js';
+import type { WebSocketStats } from '../interfaces/websocket-stats.interface.js';
+import { trafficByRoute, type RouteTraffic } from './traffic-stats.js';
 
 /** What subscribing a connection that has closed resolves to. */
 const CLOSED: RecoveryResult = {
@@ -46,7 +47,7 @@ const CLOSED: RecoveryResult = {
 
 /** @internal where `stats()` finds the routes and refused handshakes (the module's host). */
 export interface RegistryStatsSource {
-  readonly routes: { readonly routes: readonly Route[] } | undefined;
+  readonly routes: { readonly routes: readonly RouteTraffic[] } | undefined;
   readonly rejections: Readonly<Record<number, number>>;
 }
 
@@ -92,9 +93,8 @@ export class WebSocketRegistry
   private statsSource: RegistryStatsSource | undefined;
   private readonly handlers = new Map<string, WebSocketHandler>();
   private readonly byRoute = new Map<string, Set<WebSocketHandler>>();
-  private readonly topicMembers = new Map<string, Set<WebSocketHandler>>();
-  /** Per topic, how many local connections subscribed (joined or still resuming). */
-  private readonly interest = new Map<string, number>();
+  /** Topic membership of this instance's connections, and the broker's interest. */
+  private readonly subscriptions: TopicSubscriptions;
   private readonly emptyWaiters: (() => void)[] = [];
   /** Positions, history and resume of the topics that keep history. */
   private readonly streams: TopicStreams;
@@ -105,10 +105,11 @@ export class WebSocketRegistry
   constructor(@Optional() @Inject(WS_MODULE_OPTIONS) options?: WsModuleOptions) {
     this.broker = options?.broker ?? new InProcessBroker();
     this.brokerReachesOthers = !(this.broker instanceof InProcessBroker);
+    this.subscriptions = new TopicSubscriptions(this.broker);
     this.presenceTracker = new PresenceTracker(options?.presence ?? new InProcessPresence());
     const host: TopicStreamsHost = {
       emit: (topic, payload, except) => {
-        const members = this.topicMembers.get(topic);
+        const members = this.subscriptions.membersOf(topic);
         if (members === undefined) return 0;
         return fanOut(
           members,
@@ -125,7 +126,7 @@ export class WebSocketRegistry
 
   async onModuleInit(): Promise<void> {
     await this.broker.start((message) => this.deliverFromBroker(message));
-    await this.presenceTracker.start((topic) => this.topicMembers.get(topic));
+    await this.presenceTracker.start((topic) => this.subscriptions.membersOf(topic));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -196,7 +197,7 @@ export class WebSocketRegistry
       if (passed !== undefined) return passed;
     }
     if (this.brokerReachesOthers) this.broker.publish({ kind: 'publish', topic, data });
-    const members = this.topicMembers.get(topic);
+    const members = this.subscriptions.membersOf(topic);
     return members === undefined ? 0 : fanOut(members, data, options.except);
   }
 
@@ -205,18 +206,10 @@ export class WebSocketRegistry
    * and dropped sends, per route and in total; refused handshakes by HTTP status; the broker's.
    */
   stats(): WebSocketStats {
-    const routes: Record<string, WebSocketTrafficStats> = {};
-    const total = emptyCounters();
-    for (const route of this.statsSource?.routes?.routes ?? []) {
-      const counters = { ...route.counters };
-      routes[route.path] = counters;
-      for (const key of Object.keys(total) as (keyof WebSocketTrafficStats)[]) {
-        total[key] += counters[key];
-      }
-    }
+    const { routes, total } = trafficByRoute(this.statsSource?.routes?.routes ?? []);
     return {
       connections: this.handlers.size,
-      topics: this.topicMembers.size,
+      topics: this.subscriptions.size,
       routes,
       total,
       rejectedHandshakes: { ...this.statsSource?.rejections },
@@ -227,12 +220,12 @@ export class WebSocketRegistry
 
   /** The topics that have at least one subscriber. */
   topics(): string[] {
-    return [...this.topicMembers.keys()];
+    return this.subscriptions.topics();
   }
 
   /** How many connections are subscribed to `topic`. */
   subscriberCount(topic: string): number {
-    return this.topicMembers.get(topic)?.size ?? 0;
+    return this.subscriptions.count(topic);
   }
 
   /**
@@ -274,44 +267,24 @@ export class WebSocketRegistry
     options: SubscribeOptions = {},
   ): Promise<RecoveryResult> {
     if (!this.handlers.has(handler.id)) return Promise.resolve(CLOSED);
-    const topics = (handler[kTopics] ??= new Set());
-    if (!topics.has(topic)) {
-      topics.add(topic);
-      // The broker follows the topic from the start of the first subscribe (and its resume).
-      const interested = (this.interest.get(topic) ?? 0) + 1;
-      this.interest.set(topic, interested);
-      if (interested === 1) this.broker.topicJoined?.(topic);
-    }
+    // The broker follows the topic from the start of the first subscribe (and its resume).
+    this.subscriptions.add(handler, topic);
     return this.streams.subscribe(handler, topic, options);
   }
 
   /** @internal use `handler.unsubscribe(topic)`. */
   unsubscribe(handler: WebSocketHandler, topic: string): void {
-    if (!handler[kTopics]?.delete(topic)) return;
-    const members = this.topicMembers.get(topic);
-    members?.delete(handler);
-    const remaining = members?.size ?? 0;
-    if (members !== undefined && remaining === 0) this.topicMembers.delete(topic);
-    const interested = (this.interest.get(topic) ?? 1) - 1;
-    if (interested > 0) this.interest.set(topic, interested);
-    else {
-      this.interest.delete(topic);
-      this.broker.topicLeft?.(topic);
-    }
-    this.streams.leave(handler, topic, remaining);
+    const remaining = this.subscriptions.remove(handler, topic);
+    if (remaining !== undefined) this.streams.leave(handler, topic, remaining);
   }
 
   /** Adds a subscriber once its subscription (and resume) is complete; false if it has gone. */
   private join(handler: WebSocketHandler, topic: string): boolean {
-    if (!this.handlers.has(handler.id) || !handler[kTopics]?.has(topic)) return false;
-    let members = this.topicMembers.get(topic);
-    if (!members) this.topicMembers.set(topic, (members = new Set()));
-    members.add(handler);
-    return true;
+    return this.handlers.has(handler.id) && this.subscriptions.join(handler, topic);
   }
 
   private notifyLost(loss: ContinuityLoss, handlers?: Iterable<WebSocketHandler>): void {
-    for (const handler of handlers ?? this.topicMembers.get(loss.topic) ?? []) {
+    for (const handler of handlers ?? this.subscriptions.membersOf(loss.topic) ?? []) {
       // Without a hook, the client must not go on as if nothing was missed: 3000 makes it
       // reconnect and fetch its state again (Centrifugo's "insufficient state" disconnect).
       if (handler.onContinuityLost === undefined)
@@ -351,7 +324,7 @@ export class WebSocketRegistry
       return;
     }
     if (this.streams.config.enabled && this.streams.receive(message)) return;
-    const members = this.topicMembers.get(message.topic);
+    const members = this.subscriptions.membersOf(message.topic);
     if (members !== undefined) fanOut(members, message.data, undefined);
   }
 

@@ -3,23 +3,11 @@ import type { WebSocketHandler } from '../handler/websocket-handler.js';
 import { EchoHandler } from '../handler/echo.handler.js';
 import type { ResolvedRouteOptions } from '../interfaces/resolved-route-options.interface.js';
 import type { Module } from '../internals/nest.internals.js';
-import type { WebSocketTrafficStats } from '../registry/websocket-stats.interface.js';
+import type { WebSocketTrafficStats } from '../interfaces/websocket-stats.interface.js';
+import { emptyTrafficStats as emptyCounters } from '../registry/traffic-stats.js';
 
 /** Counters of one route, read by `WebSocketRegistry.stats()`. */
 export type RouteCounters = WebSocketTrafficStats;
-
-/** Counters that start at zero. */
-export function emptyCounters(): RouteCounters {
-  return {
-    open: 0,
-    messagesIn: 0,
-    messagesOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    dropped: 0,
-    sentAfterClose: 0,
-  };
-}
 
 /** What the explorer found for a route at bootstrap. */
 export interface RouteInit {

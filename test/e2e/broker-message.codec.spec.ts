@@ -5,7 +5,7 @@ import {
   encodeBrokerMessage,
   isUnsequencedFrom,
 } from '../../src/broker/broker-message.codec.js';
-import type { BrokerMessage } from '../../src/broker/websocket-broker.interface.js';
+import type { BrokerMessage } from '../../src/interfaces/websocket-broker.interface.js';
 
 const data = fc.oneof(
   fc.string({ unit: 'grapheme' }),

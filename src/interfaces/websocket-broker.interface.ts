@@ -1,5 +1,5 @@
-import type { WebSocketMessage } from '../interfaces/websocket-message.interface.js';
-import type { StreamPosition, StreamRead } from '../interfaces/stream-position.interface.js';
+import type { WebSocketMessage } from './websocket-message.interface.js';
+import type { StreamPosition, StreamRead } from './stream-position.interface.js';
 
 /** How much history a broker keeps for a topic: most publications, and for how long after the last (ms). */
 export interface StreamLimits {

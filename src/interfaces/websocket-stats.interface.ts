@@ -1,5 +1,5 @@
-import type { BrokerStats } from '../broker/websocket-broker.interface.js';
-import type { PresenceStats } from '../presence/presence.interface.js';
+import type { BrokerStats } from './websocket-broker.interface.js';
+import type { PresenceStats } from './presence.interface.js';
 
 /** Traffic counters of a route, or of all routes together. */
 export interface WebSocketTrafficStats {

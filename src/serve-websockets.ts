@@ -10,12 +10,12 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AddressInfo } from 'node:net';
-import { WebSocketRoute } from '../decorators/websocket-route.decorator.js';
-import type { WebSocketHandler } from '../handler/websocket-handler.js';
-import type { WsModuleOptions } from '../interfaces/ws-module-options.interface.js';
-import { WebSocketRegistry } from '../registry/websocket.registry.js';
-import { WsModule } from '../ws.module.js';
-import { WsServer } from './ws-server.js';
+import { WebSocketRoute } from './decorators/websocket-route.decorator.js';
+import type { WebSocketHandler } from './handler/websocket-handler.js';
+import type { WsModuleOptions } from './interfaces/ws-module-options.interface.js';
+import { WebSocketRegistry } from './registry/websocket.registry.js';
+import { WsModule } from './ws.module.js';
+import { WsServer } from './server/ws-server.js';
 
 /** Options of `serveWebSockets()`: `WsModule`'s options (`port` defaults to `0`) and the routes. */
 export interface ServeWebSocketsOptions extends WsModuleOptions {
