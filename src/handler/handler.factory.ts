@@ -57,12 +57,36 @@ export async function createHandlerFactory(
   const properties = (
     (Reflect.getMetadata(PROPERTY_DEPS_METADATA, handlerType) ?? []) as PropertyDependency[]
   ).map(({ key }) => [key, probe[key]] as const);
-  if (properties.length === 0) return () => new handlerType(...args);
+  const construct = constructorOf(handlerType, args);
+  if (properties.length === 0) return construct;
   return () => {
-    const handler = new handlerType(...args) as WebSocketHandler & Record<string | symbol, unknown>;
+    const handler = construct() as WebSocketHandler & Record<string | symbol, unknown>;
     for (const [key, value] of properties) handler[key] = value;
     return handler;
   };
+}
+
+/**
+ * `new handlerType(...args)` with the resolved instances bound: a plain `new` for the usual zero
+ * to three dependencies (a spread call copies the arguments through an iterator on each connection).
+ */
+function constructorOf(
+  handlerType: Type<WebSocketHandler>,
+  args: readonly unknown[],
+): () => WebSocketHandler {
+  const [a, b, c] = args;
+  switch (args.length) {
+    case 0:
+      return () => new handlerType();
+    case 1:
+      return () => new handlerType(a);
+    case 2:
+      return () => new handlerType(a, b);
+    case 3:
+      return () => new handlerType(a, b, c);
+    default:
+      return () => new handlerType(...args);
+  }
 }
 
 /** Nest's error, restated with the handler, the route and the way out. */
