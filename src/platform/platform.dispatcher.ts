@@ -14,6 +14,7 @@ import { checkOrigin, negotiateProtocol } from '../handshake/handshake.validator
 import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
+import { CoarseTimeouts, type TimeoutLane } from '../util/coarse-timeouts.js';
 import { stackOf } from '../util/errors.js';
 import { WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
 import { dispatchFailedMessage, handshakeTimedOutReason } from '../ws.messages.js';
@@ -44,7 +45,7 @@ const NO_ROUTES: readonly Route[] = [];
 /** One handshake while the platform dispatches it. */
 class PlatformHandshake implements PendingHandshake {
   settled = false;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimeoutLane<PlatformHandshake> | undefined;
   /** The socket's `close` listener, removed once settled: an open connection must not keep this. */
   onClose: (() => void) | undefined;
   /** The routes whose origin rule let the request in before the app saw it. */
@@ -74,6 +75,10 @@ export class PlatformDispatcher {
   /** Handshakes being dispatched, answered at shutdown. */
   readonly pending = new Set<PlatformHandshake>();
   private readonly logger = new Logger('WebSocketRoute');
+  /** `handshakeTimeoutMs`: one shared interval per delay, not a Node timer per handshake. */
+  private readonly timeouts = new CoarseTimeouts<PlatformHandshake>((handshake) =>
+    this.timeOut(handshake),
+  );
 
   /** The host name as the platform will see it, read before it sees the request. */
   private readonly readHostname: HostnameReader | undefined;
@@ -117,7 +122,7 @@ export class PlatformDispatcher {
       this.table.handshakeTimeoutMs ??
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
-    handshake.timer = setTimeout(() => this.timeOut(handshake), timeoutMs);
+    handshake.timer = this.timeouts.add(handshake, timeoutMs);
     // `on`, not `once`: each fires at most once here, and `settle()` removes the socket's
     response.on('finish', () => this.answered(handshake));
     handshake.onClose = () => this.settle(handshake);
@@ -253,7 +258,7 @@ export class PlatformDispatcher {
 
   private settle(handshake: PlatformHandshake): void {
     handshake.settled = true;
-    clearTimeout(handshake.timer);
+    handshake.timer?.delete(handshake);
     this.pending.delete(handshake);
     if (handshake.onClose) handshake.socket.removeListener('close', handshake.onClose);
     handshake.onClose = undefined;
