@@ -1,19 +1,25 @@
-import { performance } from 'node:perf_hooks';
+/** The longest tick of a lane, in ms. */
+const MAX_TICK_MS = 50;
 
-/** The longest a timeout may fire late, in ms: a tenth of its delay, at most this. */
-const MAX_GRANULARITY_MS = 100;
+/** How often the lane of `delayMs` ticks: a twentieth of the delay, between 1 and 50 ms. */
+function tickOf(delayMs: number): number {
+  return Math.max(1, Math.min(MAX_TICK_MS, Math.ceil(delayMs / 20)));
+}
 
-/** How late a timeout of `delayMs` may fire: a tenth of the delay, between 1 and 100 ms. */
+/**
+ * How late a timeout of `delayMs` may fire (beyond what a busy event loop adds): two ticks of its
+ * lane, a tenth of the delay, at most 100 ms.
+ */
 export function granularityOf(delayMs: number): number {
-  return Math.max(1, Math.min(MAX_GRANULARITY_MS, Math.ceil(delayMs / 10)));
+  return 2 * tickOf(delayMs);
 }
 
 /**
  * Timeouts for many short-lived items (handshakes) without a Node timer for each: items with the
- * same delay share one lane, an insertion-ordered map from item to deadline, and one interval that
- * runs only while the lane has items. Adding is a clock read and a `Map.set`, cancelling a
- * `Map.delete`; a timeout fires between `delayMs` and `delayMs + granularityOf(delayMs)` after it
- * was added. The intervals are unref'd: a pending timeout does not keep the process alive.
+ * same delay share one lane, an insertion-ordered map from item to the tick it is due at, and one
+ * interval that runs only while the lane has items. Adding is a `Map.set` (no clock read),
+ * cancelling a `Map.delete`; a timeout fires between `delayMs` and `delayMs + granularityOf(delayMs)`
+ * after it was added. The intervals are unref'd: a pending timeout does not keep the process alive.
  */
 export class CoarseTimeouts<T> {
   private readonly lanes = new Map<number, TimeoutLane<T>>();
@@ -33,21 +39,31 @@ export class CoarseTimeouts<T> {
   }
 }
 
-/** The items of one delay. Same delay, so insertion order is deadline order: a tick stops at the first not due. */
+/**
+ * The items of one delay. Same delay, so insertion order is due order: a tick stops at the first
+ * item not due. Time is counted in ticks of the lane's interval, which never come early: an item
+ * added between ticks `k` and `k + 1` is due at tick `k + 1 + ceil(delay / tick)`.
+ */
 export class TimeoutLane<T> {
-  private readonly deadlines = new Map<T, number>();
+  private readonly due = new Map<T, number>();
+  private readonly tickMs: number;
+  private readonly ticksPerDelay: number;
+  private ticks = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly tick = () => this.expire();
+  private readonly onTick = () => this.expire();
 
   constructor(
-    private readonly delayMs: number,
+    delayMs: number,
     private readonly onTimeout: (item: T) => void,
-  ) {}
+  ) {
+    this.tickMs = tickOf(delayMs);
+    this.ticksPerDelay = Math.ceil(delayMs / this.tickMs);
+  }
 
   add(item: T): void {
-    this.deadlines.set(item, performance.now() + this.delayMs);
+    this.due.set(item, this.ticks + 1 + this.ticksPerDelay);
     if (this.timer === undefined) {
-      this.timer = setInterval(this.tick, granularityOf(this.delayMs));
+      this.timer = setInterval(this.onTick, this.tickMs);
       this.timer.unref();
     }
   }
@@ -56,17 +72,17 @@ export class TimeoutLane<T> {
   delete(item: T): void {
     // The interval stops at its next tick once the lane is empty: a handshake at a time does not
     // start and stop a timer each.
-    this.deadlines.delete(item);
+    this.due.delete(item);
   }
 
   private expire(): void {
-    const now = performance.now();
-    for (const [item, deadline] of this.deadlines) {
-      if (deadline > now) break;
-      this.deadlines.delete(item);
+    const now = ++this.ticks;
+    for (const [item, due] of this.due) {
+      if (due > now) break;
+      this.due.delete(item);
       this.onTimeout(item);
     }
-    if (this.deadlines.size === 0) {
+    if (this.due.size === 0) {
       clearInterval(this.timer);
       this.timer = undefined;
     }

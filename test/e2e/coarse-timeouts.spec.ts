@@ -52,8 +52,8 @@ describe('CoarseTimeouts', () => {
     expect(fired).toEqual(['kept', 'later']);
   });
 
-  it('is late by a tenth of the delay, between 1 and 100 ms', () => {
-    expect(granularityOf(1)).toBe(1);
+  it('is late by at most a tenth of the delay, between 2 and 100 ms', () => {
+    expect(granularityOf(1)).toBe(2);
     expect(granularityOf(400)).toBe(40);
     expect(granularityOf(10_000)).toBe(100);
   });
