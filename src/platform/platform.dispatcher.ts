@@ -116,7 +116,7 @@ export class PlatformDispatcher {
     // declared before the platform sees the request: see `HttpPlatform.admit`
     request[kProtocol] = undefined;
     request[kUpgradeHeaders] = undefined;
-    this.platform.admit(request);
+    this.platform.admit(request, response);
     this.pending.add(handshake);
     const timeoutMs =
       this.table.handshakeTimeoutMs ??
