@@ -55,7 +55,7 @@ async function measure(id, round) {
   const server = new ChildProcessPeer(join(here, 'servers', script), args, { prefix, label: id });
   const load = new ChildProcessPeer(join(here, 'load.mjs'), [], { label: 'load' });
   try {
-    const [{ port, pid }] = await Promise.all([server.ready(300_000), load.ready()]);
+    const [{ port, pid }] = await Promise.all([server.ready(900_000), load.ready()]);
     const target = { port, path: '/echo', parallel: 50 };
     await load.request('storm', { ...target, total: Number(flags.warmup) }, 1_800_000);
     execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
