@@ -1,6 +1,9 @@
 /** The longest tick of a lane, in ms. */
 const MAX_TICK_MS = 50;
 
+/** Empty ticks in a row after which a lane stops its interval (a second at the longest tick). */
+const IDLE_TICKS_BEFORE_STOP = 20;
+
 /** How often the lane of `delayMs` ticks: a twentieth of the delay, between 1 and 50 ms. */
 function tickOf(delayMs: number): number {
   return Math.max(1, Math.min(MAX_TICK_MS, Math.ceil(delayMs / 20)));
@@ -17,7 +20,7 @@ export function granularityOf(delayMs: number): number {
 /**
  * Timeouts for many short-lived items (handshakes) without a Node timer for each: items with the
  * same delay share one lane, an insertion-ordered map from item to the tick it is due at, and one
- * interval that runs only while the lane has items. Adding is a `Map.set` (no clock read),
+ * interval that runs while the lane has items (and 20 ticks more). Adding is a `Map.set` (no clock read),
  * cancelling a `Map.delete`; a timeout fires between `delayMs` and `delayMs + granularityOf(delayMs)`
  * after it was added. The intervals are unref'd: a pending timeout does not keep the process alive.
  */
@@ -49,6 +52,8 @@ export class TimeoutLane<T> {
   private readonly tickMs: number;
   private readonly ticksPerDelay: number;
   private ticks = 0;
+  /** Ticks in a row that found the lane empty. */
+  private idleTicks = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly onTick = () => this.expire();
 
@@ -70,8 +75,8 @@ export class TimeoutLane<T> {
 
   /** Cancels `item`'s timeout (nothing when it fired or was cancelled already). */
   delete(item: T): void {
-    // The interval stops at its next tick once the lane is empty: a handshake at a time does not
-    // start and stop a timer each.
+    // The interval stops after IDLE_TICKS_BEFORE_STOP ticks of an empty lane: handshakes that come
+    // and go between ticks do not start and stop a timer each.
     this.due.delete(item);
   }
 
@@ -82,7 +87,8 @@ export class TimeoutLane<T> {
       this.due.delete(item);
       this.onTimeout(item);
     }
-    if (this.due.size === 0) {
+    if (this.due.size > 0) this.idleTicks = 0;
+    else if (++this.idleTicks >= IDLE_TICKS_BEFORE_STOP) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
