@@ -117,23 +117,32 @@ export class PlatformDispatcher {
     request[kProtocol] = undefined;
     request[kUpgradeHeaders] = undefined;
     this.platform.admit(request, response);
-    this.pending.add(handshake);
     const timeoutMs =
       this.table.handshakeTimeoutMs ??
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
-    handshake.timer = this.timeouts.add(handshake, timeoutMs);
     // `on`, not `once`: each fires at most once here, and `settle()` removes the socket's
     response.on('finish', () => this.answered(handshake));
-    handshake.onClose = () => this.settle(handshake);
-    socket.on('close', handshake.onClose);
     try {
       this.server.emit('request', request, response);
     } catch (error) {
       this.logger.error(dispatchFailedMessage(request.url), stackOf(error));
       this.settle(handshake);
       socket.destroy();
+      return;
     }
+    // Without async middleware, hooks or guards the handshake is through by now. Only one still
+    // under way needs the shutdown list, the timeout and the socket's `close` listener: none of
+    // them could have fired during the synchronous dispatch anyway.
+    if (!handshake.settled) this.track(handshake, timeoutMs);
+  }
+
+  /** A handshake the app is still dispatching (async): answered at shutdown, timeout, or freed when the client leaves. */
+  private track(handshake: PlatformHandshake, timeoutMs: number): void {
+    this.pending.add(handshake);
+    handshake.timer = this.timeouts.add(handshake, timeoutMs);
+    handshake.onClose = () => this.settle(handshake);
+    handshake.socket.on('close', handshake.onClose);
   }
 
   /**
