@@ -39,8 +39,11 @@ export interface HttpPlatform {
   ): void;
   /** Tells the platform the socket was taken over (the upgrade): it must not answer. */
   hijack(response: unknown): void;
-  /** Runs on a handshake's request before the app sees it (e.g. declares the fields it will set). */
-  admit(request: IncomingMessage): void;
+  /**
+   * Runs on a handshake's request and response before the app sees them (e.g. declares the fields
+   * it will set).
+   */
+  admit(request: IncomingMessage, response: ServerResponse): void;
   /** Frees references the upgraded connection must not keep alive (the response, middleware state). */
   release(request: IncomingMessage): void;
 }

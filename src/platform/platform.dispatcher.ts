@@ -14,6 +14,7 @@ import type { AcceptHandshake } from '../interfaces/accepted-handshake.interface
 import type { PendingHandshake } from '../interfaces/pending-handshake.interface.js';
 import type { Route } from '../routing/route.js';
 import type { RouteTable } from '../routing/route-table.js';
+import { CoarseTimeouts, type TimeoutLane } from '../util/coarse-timeouts.js';
 import { stackOf } from '../util/errors.js';
 import { destroySocket } from '../util/socket.js';
 import { kPendingHandshake, WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
@@ -45,7 +46,7 @@ const NO_ROUTES: readonly Route[] = [];
 /** One handshake while the platform dispatches it. */
 class PlatformHandshake implements PendingHandshake {
   settled = false;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimeoutLane<PlatformHandshake> | undefined;
   /** The socket's `close` listener, removed once settled: an open connection must not keep this. */
   onClose: (() => void) | undefined;
   /** The routes whose origin rule let the request in before the app saw it. */
@@ -79,6 +80,10 @@ export class PlatformDispatcher {
   /** Handshakes being dispatched, answered at shutdown. */
   readonly pending = new Set<PlatformHandshake>();
   private readonly logger = new Logger('WebSocketRoute');
+  /** `handshakeTimeoutMs`: one shared interval per delay, not a Node timer per handshake. */
+  private readonly timeouts = new CoarseTimeouts<PlatformHandshake>((handshake) =>
+    this.interrupt(handshake, handshakeTimedOutRejection()),
+  );
 
   constructor(
     private readonly server: Server,
@@ -106,27 +111,36 @@ export class PlatformDispatcher {
     handshake.originAllowed = originAllowed;
     request[kPendingHandshake] = handshake;
     request[WEBSOCKET_HANDSHAKE] = true;
-    this.platform.admit(request);
-    this.pending.add(handshake);
+    this.platform.admit(request, response);
     const timeoutMs =
       this.table.handshakeTimeoutMs ??
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
-    handshake.timer = setTimeout(
-      () => this.interrupt(handshake, handshakeTimedOutRejection()),
-      timeoutMs,
-    );
-    // `on`, not `once`: each fires at most once here, and `settle()` removes the socket's
+    // `on`, not `once` (no wrapper): a response finishes once.
     response.on('finish', () => this.answered(handshake));
-    handshake.onClose = () => this.settle(handshake);
-    socket.on('close', handshake.onClose);
     try {
       this.server.emit('request', request, response);
     } catch (error) {
       this.logger.error(dispatchFailedMessage(request.url), stackOf(error));
       this.settle(handshake);
       socket.destroy();
+      return;
     }
+    // Without async middleware, hooks or guards the handshake is through by now. Only one still
+    // under way needs the shutdown list, the timeout and the socket's `close` listener: none of
+    // them could have fired during the synchronous dispatch anyway.
+    if (!handshake.settled) this.track(handshake, timeoutMs);
+  }
+
+  /**
+   * A handshake the app is still dispatching (async): answered at shutdown or on timeout, freed when
+   * the client leaves.
+   */
+  private track(handshake: PlatformHandshake, timeoutMs: number): void {
+    this.pending.add(handshake);
+    handshake.timer = this.timeouts.add(handshake, timeoutMs);
+    handshake.onClose = () => this.settle(handshake);
+    handshake.socket.on('close', handshake.onClose);
   }
 
   /** Called by the route's handler once the app let the handshake through. */
@@ -222,7 +236,7 @@ export class PlatformDispatcher {
 
   private settle(handshake: PlatformHandshake): void {
     handshake.settled = true;
-    clearTimeout(handshake.timer);
+    handshake.timer?.delete(handshake);
     this.pending.delete(handshake);
     if (handshake.onClose) handshake.socket.removeListener('close', handshake.onClose);
     handshake.onClose = undefined;

@@ -18,11 +18,12 @@ const RESERVED = new Set([
  */
 export function upgradeHeaderLines(headers: OutgoingHttpHeaders): string[] | undefined {
   let lines: string[] | undefined;
-  for (const [name, value] of Object.entries(headers)) {
+  // `for...in` over the names: no array of entries per handshake (`getHeaders()` has no prototype)
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || RESERVED.has(name) || name.startsWith('sec-websocket-')) continue;
-    for (const item of Array.isArray(value) ? value : [value]) {
-      (lines ??= []).push(`${name}: ${String(item)}`);
-    }
+    if (!Array.isArray(value)) (lines ??= []).push(`${name}: ${String(value)}`);
+    else for (const item of value) (lines ??= []).push(`${name}: ${String(item)}`);
   }
   return lines;
 }

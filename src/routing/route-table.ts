@@ -100,8 +100,11 @@ export class RouteTable {
    * pattern) tells apart the paths of one method (several controller paths, URI versions).
    */
   routeOf(controller: object, methodName: string | symbol, routePath: string | undefined): Route {
+    const routes = this.byController.get(controller) ?? [];
+    // the usual case: one route on the controller, one path
+    if (routes.length === 1 && routes[0].methodName === methodName) return routes[0];
     let found: Route | undefined;
-    for (const route of this.byController.get(controller) ?? []) {
+    for (const route of routes) {
       if (route.methodName !== methodName) continue;
       if (routePath === undefined || normalizePath(routePath) === route.path) return route;
       found ??= route;

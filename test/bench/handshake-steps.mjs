@@ -11,7 +11,10 @@ const RULES = [
     (_, url) =>
       /\/dist\/src\/handshake\/(handshake\.validator|is-websocket-handshake|ws-parsers)/.test(url),
   ],
-  ['per-handshake timers', (_, url) => /\/dist\/src\/handshake\/slow-handshakes/.test(url)],
+  [
+    'per-handshake timers',
+    (_, url) => /\/dist\/src\/(handshake\/slow-handshakes|util\/coarse-timeouts)/.test(url),
+  ],
   ['guard and filter consumers', (_, url) => /\/dist\/src\/handshake\/handshake\.guard/.test(url)],
   [
     'ServerResponse and commit (ours: platform dispatch)',
@@ -24,7 +27,7 @@ const RULES = [
   [
     'handler creation and open',
     (name, url) =>
-      /\/dist\/src\/handler\//.test(url) ||
+      /\/dist\/src\/(handler\/)/.test(url) ||
       (/\/dist\/src\/connection\/connection\.lifecycle/.test(url) &&
         /start|open|flatUuid|bind/i.test(name)),
   ],

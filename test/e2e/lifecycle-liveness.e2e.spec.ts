@@ -3,6 +3,8 @@ import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebSocketHandler, WebSocketRoute, WsModule } from '../../src/index.js';
+import { granularityOf } from '../../src/util/coarse-timeouts.js';
+import { DEFAULT_OPTIONS } from '../../src/ws.constants.js';
 import { closed, until } from '../support/app.js';
 import { pauseReading, sleep, useLifecycleApp } from './lifecycle.helpers.js';
 
@@ -47,12 +49,26 @@ class LivenessController {
 @Module({ imports: [WsModule.forRoot({ closeTimeoutMs: 300 })], controllers: [LivenessController] })
 class AppModule {}
 
-/** Counts the `setInterval` timers created from now on (Node's own async hooks, no patching). */
+/**
+ * The period of the handshakes' own shared timer (`CoarseTimeouts`, default `handshakeTimeoutMs`),
+ * which runs while handshakes are pending: not a liveness timer, so not counted here.
+ */
+const HANDSHAKE_TICK_MS = granularityOf(DEFAULT_OPTIONS.handshakeTimeoutMs) / 2;
+
+/**
+ * Counts the heartbeat and idle `setInterval` timers created from now on (Node's own async hooks,
+ * no patching).
+ */
 function countRepeatingTimers(): { count: number; stop: () => void } {
   const counter = { count: 0, stop: () => hook.disable() };
   const hook = createHook({
     init(_id, type, _trigger, resource) {
-      if (type === 'Timeout' && (resource as { _repeat: number | null })._repeat !== null) {
+      const timer = resource as { _repeat: number | null; _idleTimeout: number };
+      if (
+        type === 'Timeout' &&
+        timer._repeat !== null &&
+        timer._idleTimeout !== HANDSHAKE_TICK_MS
+      ) {
         counter.count++;
       }
     },

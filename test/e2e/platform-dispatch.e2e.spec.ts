@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import {
   Catch,
   Controller,
@@ -23,6 +24,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebSocketHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
 import { handshakeTimedOutReason } from '../../src/handshake.messages.js';
+import { granularityOf } from '../../src/util/coarse-timeouts.js';
 import { ADAPTERS, startApp, until, type AdapterName } from '../support/app.js';
 import { openRaw, openWithGreeting, refused, type Refusal } from '../support/handshake.js';
 import { handshakeRequest, rawRequest } from '../support/raw-http.js';
@@ -283,7 +285,12 @@ describe.each(ADAPTERS)('the handshake is a request of the app (%s)', (adapter) 
 
   it('answers 503 when middleware does not let the handshake through within handshakeTimeoutMs', async () => {
     await boot(stuckGate[adapter]);
+    const started = performance.now();
     const refusal = await refused(url('/dispatch/info'));
+    const elapsed = performance.now() - started;
+    // handshakeTimeoutMs (400), late by at most the shared timer's granularity (and a loaded machine)
+    expect(elapsed).toBeGreaterThanOrEqual(400);
+    expect(elapsed).toBeLessThan(400 + granularityOf(400) + 500);
     expectClosedRefusal(refusal, 503);
     expect(JSON.parse(refusal.body)).toMatchObject({ message: handshakeTimedOutReason });
     expect(refusal.headers['retry-after']).toBe('1');
