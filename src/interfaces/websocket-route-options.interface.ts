@@ -33,8 +33,10 @@ export interface WebSocketRouteOptions {
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
   /**
-   * Origins allowed to connect: exact origins such as `'https://app.example.com'`, or a predicate.
-   * Default: any origin. Browsers send cookies with cross-site WebSocket handshakes, so a route
+   * Origins allowed to connect: origins such as `'https://app.example.com'`, or a predicate.
+   * Entries are compared as browsers send `Origin` (RFC 6454 section 6.1), so
+   * `'https://App.example.com:443/'` is the same origin; an entry that is not an origin (no scheme,
+   * say) fails bootstrap, naming the route. Default: any origin. Browsers send cookies with cross-site WebSocket handshakes, so a route
    * that authenticates by cookie must set this (cross-site WebSocket hijacking).
    * Requests without an `Origin` header (non-browser clients) are allowed unless a predicate says otherwise.
    */

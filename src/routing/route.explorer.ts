@@ -14,7 +14,7 @@ import {
   DEFAULT_OPTIONS,
   WEBSOCKET_ROUTE_METADATA,
 } from '../ws.constants.js';
-import { duplicateRouteMessage, notAHandlerMessage } from '../ws.messages.js';
+import { duplicateRouteMessage, invalidOptionMessage, notAHandlerMessage } from '../ws.messages.js';
 import { WebSocketHandler } from '../handler/websocket-handler.js';
 import { assertValidOptions } from './route-options.validation.js';
 import { Route, routeLabel } from './route.js';
@@ -106,7 +106,7 @@ function buildRoute(
   const label = routeLabel(path, description);
   if (!isHandlerClass(metadata.handler))
     throw new Error(notAHandlerMessage(label, metadata.handler));
-  const options = resolveOptions(moduleOptions, metadata.options);
+  const options = resolveOptions(moduleOptions, metadata.options, label);
   assertValidOptions(options, label);
   return new Route({
     path,
@@ -138,6 +138,8 @@ function isHandlerClass(handler: unknown): boolean {
 export function resolveOptions(
   moduleOptions: WebSocketRouteOptions,
   routeOptions: WebSocketRouteOptions,
+  /** The route, for error texts: `"/x" (Controller.method)`. */
+  route = 'a route',
 ): ResolvedRouteOptions {
   const merged = {
     ...DEFAULT_OPTIONS,
@@ -148,7 +150,7 @@ export function resolveOptions(
     maxPayload: merged.maxPayload,
     closeTimeoutMs: merged.closeTimeoutMs,
     perMessageDeflate: deflateOptions(merged.perMessageDeflate),
-    allowedOrigins: toOriginPredicate(merged.allowedOrigins),
+    allowedOrigins: toOriginPredicate(merged.allowedOrigins, route),
     protocols: merged.protocols ?? [],
     requireProtocol: merged.requireProtocol,
     selectProtocol: merged.selectProtocol,
@@ -185,9 +187,37 @@ function stripUndefined<T extends object>(options: T): Partial<T> {
 
 function toOriginPredicate(
   allowed: WebSocketRouteOptions['allowedOrigins'],
+  route: string,
 ): ResolvedRouteOptions['allowedOrigins'] {
   if (allowed === undefined || typeof allowed === 'function') return allowed;
-  const origins = new Set(allowed);
+  const origins = new Set(allowed.map((entry) => serializedOrigin(entry, route)));
   // Clients that are not browsers send no Origin; the list only restrains browsers.
   return (origin) => origin === undefined || origins.has(origin);
+}
+
+/**
+ * An `allowedOrigins` entry as a browser sends it in `Origin` (RFC 6454 section 6.1: scheme and host
+ * in lower case, no default port, no path), so `'https://App.example.com:443/'` matches
+ * `https://app.example.com`. `'null'` (the opaque origin of sandboxed frames and `file:` pages) is
+ * kept as written; anything that is not an origin fails bootstrap, naming the route.
+ */
+function serializedOrigin(entry: string, route: string): string {
+  if (entry === 'null') return entry;
+  let origin = 'null';
+  try {
+    origin = new URL(entry).origin;
+  } catch {
+    // not a URL: reported below
+  }
+  if (origin === 'null') {
+    throw new Error(
+      invalidOptionMessage(
+        route,
+        'allowedOrigins',
+        entry,
+        "an origin such as 'https://app.example.com'",
+      ),
+    );
+  }
+  return origin;
 }

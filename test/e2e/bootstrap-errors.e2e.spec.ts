@@ -177,6 +177,18 @@ describe.each(SERVERS)(
       expect(parsed.message).toContain(
         `${label}: option heartbeatMs is NaN; expected an integer >= 0`,
       );
+      // An origin without its scheme would never match a browser's Origin: refused at bootstrap.
+      const schemeless = await bootstrapError(server, [
+        routeController('ChatController', EchoHandler, { allowedOrigins: ['app.example.com'] }),
+      ]);
+      expect(schemeless.message).toBe(
+        invalidOptionMessage(
+          label,
+          'allowedOrigins',
+          'app.example.com',
+          "an origin such as 'https://app.example.com'",
+        ),
+      );
     });
 
     it('bad history options: size 0, a NaN ttlMs, a negative recoveryLimit, a payload that is not a function', async () => {

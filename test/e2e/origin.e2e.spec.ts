@@ -17,6 +17,12 @@ class OriginController {
 
   @WebSocketRoute('listed', EchoHandler, { allowedOrigins: ['https://app.example.com'] })
   listed() {}
+
+  // Written as a person might: upper case, the default port, a trailing slash.
+  @WebSocketRoute('loosely-listed', EchoHandler, {
+    allowedOrigins: ['https://App.Example.com:443/', 'http://localhost:5173/'],
+  })
+  looselyListed() {}
 }
 
 @Module({ imports: [WsModule.forRoot()], controllers: [OriginController] })
@@ -106,5 +112,21 @@ describe.each(ADAPTERS)('origin check (%s)', (adapter) => {
     expect(JSON.parse(refusal.body)).toMatchObject({
       message: originNotAllowedReason('http://127.0.0.1:5173'),
     });
+  });
+
+  it('compares allowedOrigins entries as browsers send Origin: case, default port and slash do not matter', async () => {
+    await boot();
+    expect(await opens('/loosely-listed', { Origin: 'https://app.example.com' })).toBe(true);
+    expect(await opens('/loosely-listed', { Origin: 'http://localhost:5173' })).toBe(true);
+    for (const origin of [
+      'https://app.example.com:8443',
+      'http://app.example.com',
+      'http://localhost:5174',
+    ]) {
+      const refusal = await refused(url('/loosely-listed'), undefined, {
+        headers: { Origin: origin },
+      });
+      expect(refusal.status, origin).toBe(403);
+    }
   });
 });
