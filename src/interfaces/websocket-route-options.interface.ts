@@ -51,6 +51,8 @@ export interface WebSocketRouteOptions {
   maxConnections?: number;
   /**
    * How long the route's guards may take before the handshake is answered `503`. Default 10000 ms.
+   * On an HTTP app the `503` comes within a tenth of it (at most 100 ms) after it runs out: the
+   * handshakes of one timeout share one timer.
    * Given to `WsModule.forRoot()`, it also bounds how long a handshake's headers may take to arrive
    * (slowloris): the HTTP server's `headersTimeout` is lowered to it, answered `408`.
    */
