@@ -126,7 +126,7 @@ describe.each(ADAPTERS)('origin check (%s)', (adapter) => {
       const refusal = await refused(url('/loosely-listed'), undefined, {
         headers: { Origin: origin },
       });
-      expect(refusal.status, origin).toBe(403);
+      expect({ origin, status: refusal.status }).toEqual({ origin, status: 403 });
     }
   });
 });
