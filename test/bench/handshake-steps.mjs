@@ -22,14 +22,17 @@ const RULES = [
   ],
   [
     'upgrade dispatch, route table, capacity (ours)',
-    (_, url) => /\/dist\/src\/(connection\/upgrade\.dispatcher\.js|routing\/|server\/)/.test(url),
+    (_, url) =>
+      /\/dist\/src\/(handshake\/(upgrade\.dispatcher|origin-first)|handshake\.messages|errors\/handshake-rejection|util\/socket|routing\/|server\/)/.test(
+        url,
+      ),
   ],
   [
     'handler creation and open',
     (name, url) =>
-      /\/dist\/src\/(handler\/)/.test(url) ||
+      /\/dist\/src\/(handler\/|connection\/route-connections)/.test(url) ||
       (/\/dist\/src\/connection\/connection\.lifecycle/.test(url) &&
-        /start|open|flatUuid|bind/i.test(name)),
+        /accept|start|open|flatUuid|bind/i.test(name)),
   ],
   ['registry', (_, url) => /\/dist\/src\/registry\//.test(url)],
   [
