@@ -248,7 +248,7 @@ export class UpgradeDispatcher implements HandshakeSteps {
   };
 
   /** The route's connection limits (and shutdown); undefined when there is room. */
-  private checkCapacity(route: Route): HandshakeRejection | undefined {
+  checkCapacity(route: Route): HandshakeRejection | undefined {
     if (!this.accepting) return shuttingDownRejection();
     if (
       route.counters.open >= route.options.maxConnections ||

@@ -35,6 +35,12 @@ export interface HandshakeSteps {
     platformRequest: unknown,
     originAllowed: readonly Route[],
   ): string | HandshakeRejection;
+  /**
+   * The route's connection limits (and shutdown) again just before the socket is handed on: the
+   * platform's hooks may have let other handshakes of the route through meanwhile. Undefined when
+   * there is room.
+   */
+  checkCapacity(route: Route): HandshakeRejection | undefined;
   /** Counts an answered (refused) handshake by status. */
   count(status: number): void;
 }
@@ -191,6 +197,13 @@ export class PlatformDispatcher {
     const headerLines = upgradeHeaderLines(headers);
     platform.hijack(response);
     platform.release(raw);
+    // An async hook (Fastify's onSend) may have let other handshakes of the route open meanwhile.
+    const full = this.steps.checkCapacity(route);
+    if (full) {
+      this.steps.count(full.status);
+      writeRejection(socket, full);
+      return;
+    }
     socket.removeListener('error', destroySocket);
     this.accept(
       route,

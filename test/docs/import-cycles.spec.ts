@@ -1,17 +1,28 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { LAYERS, layersMarkdown, mayImport, unitOf } from './layers.js';
 
 const SRC = join(import.meta.dirname, '../../src');
 
-/**
- * The relative modules a source imports or re-exports: `import ... from`, `import type`,
- * `export ... from`, `import './x.js'` and `import('./x.js')`.
- */
-const IMPORT = /(?:(?:import|export)[^;]*?from\s+|import\s*\(?\s*)'(\.[^']+)'/gs;
+/** The package's own name: src/ imports itself by relative paths only, never through its exports. */
+const SELF = JSON.parse(readFileSync(join(SRC, '../package.json'), 'utf8')).name as string;
 
-/** Every `.ts` file of src/ with the files it imports or re-exports (type-only too). */
+/**
+ * The modules a source imports or re-exports, as TypeScript's own scanner reads them: `import ...
+ * from`, `import type`, `export ... from`, `import './x.js'`, `import()` and `import('x').T` types,
+ * whatever the quotes (a regular expression missed double quotes and template literals).
+ */
+function specifiers(source: string): string[] {
+  return ts.preProcessFile(source, true, true).importedFiles.map((file) => file.fileName);
+}
+
+/**
+ * Every `.ts` file of src/ with the files it imports or re-exports (type-only too). A path without
+ * `.js` is read as its `.ts` file; an import of the package by its own name stays as written, a
+ * unit of no layer, so the table refuses it.
+ */
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter(
@@ -19,12 +30,20 @@ function importGraph(): Map<string, string[]> {
   );
   for (const file of files) {
     const source = readFileSync(join(SRC, file), 'utf8');
-    const imports = [...source.matchAll(IMPORT)].map(([, specifier]) =>
-      normalize(join(dirname(file), specifier!)).replace(/\.js$/, '.ts'),
-    );
+    const imports = specifiers(source)
+      .filter((specifier) => specifier.startsWith('.') || isSelf(specifier))
+      .map((specifier) =>
+        isSelf(specifier)
+          ? specifier
+          : normalize(join(dirname(file), specifier)).replace(/(\.js)?$/, '.ts'),
+      );
     graph.set(normalize(file), imports);
   }
   return graph;
+}
+
+function isSelf(specifier: string): boolean {
+  return specifier === SELF || specifier.startsWith(`${SELF}/`);
 }
 
 function findCycle(graph: Map<string, string[]>): string[] | undefined {
@@ -94,6 +113,23 @@ describe('architecture', () => {
     expect(violations(graph), 'imports against the table (docs/architecture.md, "Layers")').toEqual(
       [],
     );
+  });
+
+  it('sees every form of import the graph depends on', () => {
+    const forms = [
+      `import type { A } from '../x.js';`,
+      `export { A } from '../x.js';`,
+      `import {\n  A,\n  B,\n} from '../x.js';`,
+      `import { A } from "../x.js";`,
+      `const m = import('../x.js');`,
+      'const m = import(`../x.js`);',
+      `let a: import('../x.js').A;`,
+      `import '../x.js';`,
+    ];
+    expect(forms.map((form) => [form, specifiers(form)])).toEqual(
+      forms.map((form) => [form, ['../x.js']]),
+    );
+    expect(mayImport('handshake/', unitOf(`${SELF}/testing`))).toBe(false);
   });
 
   it('docs/architecture.md shows the layers table', () => {

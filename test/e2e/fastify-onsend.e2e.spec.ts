@@ -13,6 +13,7 @@ import fastifySession from '@fastify/session';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import session from 'express-session';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { EchoHandler, WebSocketRoute, WsModule } from '../../src/index.js';
 import { ADAPTERS, connect, nextMessage, startApp } from '../support/app.js';
 import { openRaw, refused } from '../support/handshake.js';
@@ -55,6 +56,9 @@ class CookieGuard implements CanActivate {
 class OnSendController {
   @WebSocketRoute('echo', EchoHandler)
   echo() {}
+
+  @WebSocketRoute('one', EchoHandler, { maxConnections: 1 })
+  one() {}
 
   @WebSocketRoute('guarded', EchoHandler)
   @UseGuards(CookieGuard)
@@ -151,6 +155,46 @@ describe('onSend and writeHead hooks on the 101 (fastify)', () => {
     expect(cookies).toEqual([expect.stringMatching(/^sessionId=[^;]+; Path=\/; HttpOnly$/)]);
     await echoes(url('/onsend/guarded'), { Cookie: cookies[0].split(';')[0] });
     expect(CookieGuard.views).toEqual([undefined, 1]);
+  });
+
+  it('maxConnections holds while handshakes wait in an async onSend hook: one opens, the others get 503 with the reason', async () => {
+    const { url } = await boot((nest) => {
+      (nest as NestFastifyApplication)
+        .getHttpAdapter()
+        .getInstance()
+        .addHook('onSend', () => new Promise((resolve) => setTimeout(resolve, 100)));
+    });
+    // Three at once: each passes the route's checks before any of them is through the hook. The
+    // open one stays open until all three are answered.
+    const opened: WebSocket[] = [];
+    const outcomes = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<string>((resolve) => {
+            const client = new WebSocket(url('/onsend/one'));
+            client.once('open', () => {
+              opened.push(client);
+              resolve('open');
+            });
+            client.on('error', () => undefined);
+            client.once('unexpected-response', (_request, response) => {
+              const chunks: Buffer[] = [];
+              response.on('data', (chunk: Buffer) => chunks.push(chunk));
+              response.on('end', () =>
+                resolve(
+                  `${response.statusCode} ${JSON.parse(Buffer.concat(chunks).toString()).message}`,
+                ),
+              );
+            });
+          }),
+      ),
+    );
+    for (const client of opened) client.close();
+    expect(outcomes.toSorted()).toEqual([
+      '503 Too many WebSocket connections',
+      '503 Too many WebSocket connections',
+      'open',
+    ]);
   });
 
   it('an onSend hook that sets Content-Encoding, Transfer-Encoding or a trailer leaves the 101 clean, and the echo works', async () => {
