@@ -222,6 +222,18 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
     expect(response.status).toBe(418);
   });
 
+  it('keeps its own paths from an upgrade listener added after it that destroys what it does not own', async () => {
+    await boot();
+    // As @nestjs/platform-ws's WsAdapter does, added once the routes are bound.
+    app.getHttpServer().on('upgrade', (_request: unknown, socket: import('node:net').Socket) => {
+      socket.destroy();
+    });
+    const client = await open('/greet/echo');
+    client.send('still ours');
+    expect(await client.nextMessage()).toBe('still ours');
+    await client.close();
+  });
+
   it('holds messages that arrive while the controller method and onOpen run, then delivers them in order', async () => {
     await boot();
     events.length = 0;
