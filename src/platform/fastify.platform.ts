@@ -1,4 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  fastifyRequestPrototype,
+  replyHeadersWithoutOnSend,
+} from '../internals/fastify.internals.js';
 import { kPendingHandshake } from '../ws.constants.js';
 import type { HostnameReader, HttpPlatform } from './http-platform.interface.js';
 
@@ -47,19 +51,12 @@ const constraintStrategy = {
 };
 
 /**
- * Fastify builds its request class once, with the `trustProxy` option's getters, and keeps it under
- * a private symbol (`kRequest`, described `fastify.Request`): a view of the raw request on its
- * prototype gives the `hostname` Fastify will give. Undefined if a release moves it.
+ * Fastify builds its request class once, with the `trustProxy` option's getters: a view of the raw
+ * request on its prototype gives the `hostname` Fastify will give. Undefined if a release moves it.
  */
 function fastifyHostnameReader(instance: unknown): HostnameReader | undefined {
-  if (typeof instance !== 'object' || instance === null) return undefined;
-  const key = Object.getOwnPropertySymbols(instance).find(
-    (symbol) => symbol.description === 'fastify.Request',
-  );
-  const requestClass = key === undefined ? undefined : (instance as Record<symbol, unknown>)[key];
-  const prototype = (requestClass as { prototype?: object } | undefined)?.prototype;
-  if (typeof requestClass !== 'function' || !prototype || !('hostname' in prototype))
-    return undefined;
+  const prototype = fastifyRequestPrototype(instance);
+  if (prototype === undefined || !('hostname' in prototype)) return undefined;
   return (request) => {
     const view = Object.create(prototype) as { raw: IncomingMessage; hostname?: string };
     view.raw = request;
@@ -106,6 +103,15 @@ export const fastifyPlatform: HttpPlatform = {
     // A middleware's own `writeHead` (express-session's Set-Cookie through middie, `on-headers`)
     // stays under ours and runs as for any answer.
     const hooked = Object.hasOwn(response, 'writeHead') ? response.writeHead : undefined;
+    // No `onSend` hook and no hooked `writeHead`: `send()` would run nothing of the app before
+    // writing the head, so its headers go to `ws` at once (the same headers, without the reply).
+    const replyHeaders =
+      hooked === undefined ? replyHeadersWithoutOnSend(reply as object) : undefined;
+    if (replyHeaders !== undefined) {
+      addHeaders(raw, replyHeaders as OutgoingHttpHeaders);
+      upgrade(raw.getHeaders());
+      return;
+    }
     // The 101 is sent as any reply: the `onSend` hooks run (`@fastify/cookie` writes the cookies of
     // `reply.setCookie()` there), then Fastify writes the head, where a 101 goes to `ws` instead
     // of the socket; any other answer (an `onSend` hook failed) is written as usual.

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { EchoHandler, WebSocketRegistry, WebSocketRoute, WsModule } from '../../src/index.js';
 import { ADAPTERS, connect, nextMessage, startApp, type AdapterName } from '../support/app.js';
 import { openRaw, refused } from '../support/handshake.js';
-import { handshakeRequest } from '../support/raw-http.js';
+import { handshakeRequest, headerValues } from '../support/raw-http.js';
 
 @Controller('both')
 class HttpFirstController {
@@ -320,6 +320,32 @@ describe('the platform dispatch at its edges (fastify only)', () => {
     const refusal = await refused(started.url('/both/echo'));
     expect(refusal.status).toBe(503);
     expect(refusal.headers['retry-after']).toBe('1');
+  });
+
+  // No onSend hook: the 101 leaves without reply.send(), and still carries what the hooks set.
+  it('without onSend hooks, reply.header() and the raw response headers of the hooks travel on the 101', async () => {
+    const started = await startApp(
+      { imports: [ProbeModule] },
+      (nest) => {
+        const fastify = nest.getHttpAdapter().getInstance();
+        fastify.addHook('onRequest', (request: any, reply: any, done: () => void) => {
+          reply.raw.setHeader('Set-Cookie', 'raw=1; Path=/');
+          reply.header('X-From-Hook', 'yes');
+          done();
+        });
+        fastify.addHook('preHandler', async (_request: unknown, reply: any) => {
+          reply.header('set-cookie', 'reply=2; Path=/');
+        });
+      },
+      'fastify',
+    );
+    app = started.app;
+    const { response, socket } = await openRaw(started.port, handshakeRequest('/both/echo'));
+    socket.destroy();
+    expect(response.status).toBe(101);
+    expect(response.headers['x-from-hook']).toBe('yes');
+    // both Set-Cookie lines, the raw response's first (Node would have replaced it)
+    expect(headerValues(response.raw, 'set-cookie')).toEqual(['raw=1; Path=/', 'reply=2; Path=/']);
   });
 
   // The same cookie, serialized by hand and set as a header, travels too.
