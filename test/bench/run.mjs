@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [--rounds N] [--only echo,echo16k,handshake,memory,scale,brokerOnly,history,presence]
-//   [--servers raw-ws,library-express] [--no-build] [--no-pin] [--profile] [--out DIR] [--page FILE]
+//   [--servers raw-ws,library-express] [--no-build] [--no-pin] [--profile] [--profile-interval US] [--out DIR] [--page FILE]
 //   [--history JSON] [--variant JSON ...] [--broker-rates N,N] [--presence-cluster] [--baseline DIR]`
 // A full run rewrites the benchmark page, docs/benchmarks.md (`--page` elsewhere); a `--quick` run
 // writes it to its --out directory (default test/bench/results/) and never touches docs/.
@@ -51,6 +51,7 @@ const { values: flags } = parseArgs({
     servers: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'profile-interval': { type: 'string', default: '1000' },
     'no-pin': { type: 'boolean', default: false },
     out: { type: 'string', default: join(here, 'results') },
     history: { type: 'string' },
@@ -367,6 +368,7 @@ function startServer(id, scenarioId) {
       '--cpu-prof',
       `--cpu-prof-dir=${join(flags.out, 'profiles')}`,
       `--cpu-prof-name=${scenarioId}-${id}-${Date.now()}.cpuprofile`,
+      `--cpu-prof-interval=${flags['profile-interval']}`,
     );
   }
   return new ChildProcessPeer(server.path ?? join(here, 'servers', server.script), server.args, {
