@@ -1,10 +1,11 @@
 /**
  * Everything of Fastify the library reads beyond its typed API, in one file: three private symbols
  * of fastify/lib/symbols.js, found by their descriptions. `fastify.Request` is the instance's
- * request class (its prototype has the `trustProxy` getters); `fastify.context` is a reply's route
- * context (its `onSend` lists the route's `onSend` hooks, `null` for none); `fastify.reply.headers`
- * is the headers set with `reply.header()`. When a Fastify release moves one, the function that
- * reads it returns undefined and its caller takes the public-API path.
+ * request class (its prototype has the `trustProxy` getters); `fastify.context` is the route
+ * context, an own field of the request (its `onSend` lists the route's `onSend` hooks, `null` for
+ * none); `fastify.reply.headers` holds the headers set with `reply.header()`. When a Fastify
+ * release moves one, the function that reads it returns undefined and its caller takes the
+ * public-API path; test/internals/fastify.internals.spec.ts checks them on the installed Fastify.
  */
 
 function symbolOf(object: object, description: string): symbol | undefined {
@@ -21,15 +22,18 @@ export function fastifyRequestPrototype(instance: unknown): object | undefined {
   return typeof prototype === 'object' && prototype !== null ? prototype : undefined;
 }
 
-type ReplyKeys = { context: symbol; headers: symbol } | null;
-/** Learnt from the first reply: undefined until then, null when this Fastify lacks them. */
+type ReplyKeys = { context: symbol; headers: symbol };
+let replyKeysLearnt = false;
+/** Learnt from the first reply; undefined when this Fastify lacks them. */
 let replyKeys: ReplyKeys | undefined;
 
-function learnReplyKeys(reply: object): ReplyKeys {
-  // The route context is on the reply's prototype chain in no release; both are own fields.
-  const context = symbolOf(reply, 'fastify.context');
+/** `fastify.context` is an own field of the request (the reply reads it through a getter). */
+function learnReplyKeys(reply: { request?: unknown }): ReplyKeys | undefined {
+  const request = reply.request;
+  if (typeof request !== 'object' || request === null) return undefined;
+  const context = symbolOf(request, 'fastify.context');
   const headers = symbolOf(reply, 'fastify.reply.headers');
-  return context === undefined || headers === undefined ? null : { context, headers };
+  return context === undefined || headers === undefined ? undefined : { context, headers };
 }
 
 /**
@@ -37,12 +41,18 @@ function learnReplyKeys(reply: object): ReplyKeys {
  * the app before writing them), or undefined: the route has `onSend` hooks, or this Fastify keeps
  * its fields elsewhere.
  */
-export function replyHeadersWithoutOnSend(reply: object): Record<string, unknown> | undefined {
-  replyKeys ??= learnReplyKeys(reply);
-  if (replyKeys === null) return undefined;
-  const fields = reply as Record<symbol, unknown>;
-  const context = fields[replyKeys.context] as { onSend?: unknown } | undefined;
-  const headers = fields[replyKeys.headers];
+export function replyHeadersWithoutOnSend(reply: {
+  request?: unknown;
+}): Record<string, unknown> | undefined {
+  if (!replyKeysLearnt) {
+    replyKeysLearnt = true;
+    replyKeys = learnReplyKeys(reply);
+  }
+  if (replyKeys === undefined) return undefined;
+  const context = (reply.request as Record<symbol, { onSend?: unknown } | undefined>)[
+    replyKeys.context
+  ];
+  const headers = (reply as Record<symbol, unknown>)[replyKeys.headers];
   if (context?.onSend !== null || typeof headers !== 'object' || headers === null) return undefined;
   return headers as Record<string, unknown>;
 }

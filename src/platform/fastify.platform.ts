@@ -106,7 +106,7 @@ export const fastifyPlatform: HttpPlatform = {
     // No `onSend` hook and no hooked `writeHead`: `send()` would run nothing of the app before
     // writing the head, so its headers go to `ws` at once (the same headers, without the reply).
     const replyHeaders =
-      hooked === undefined ? replyHeadersWithoutOnSend(reply as object) : undefined;
+      hooked === undefined ? replyHeadersWithoutOnSend(reply as { request?: unknown }) : undefined;
     if (replyHeaders !== undefined) {
       addHeaders(raw, replyHeaders as OutgoingHttpHeaders);
       upgrade(raw.getHeaders());
