@@ -154,6 +154,17 @@ const SERVERS = {
     args: ['middleware'],
     label: '@fastify/websocket 11, Fastify 5, 1 trivial onRequest hook',
   },
+  // The peers on the platform instance of an empty Nest app: what Nest's adapter adds to them.
+  'express-ws-nest': {
+    script: 'express-ws.mjs',
+    args: ['nest'],
+    label: 'express-ws 5 in a Nest app (Express)',
+  },
+  'fastify-websocket-nest': {
+    script: 'fastify-websocket.mjs',
+    args: ['nest'],
+    label: '@fastify/websocket 11 in a Nest app (Fastify)',
+  },
 };
 
 /**
@@ -250,7 +261,13 @@ const SCENARIOS = [
   {
     id: 'handshake',
     kind: 'storm',
-    servers: [...ECHO_SERVERS, 'express-ws', 'fastify-websocket'],
+    servers: [
+      ...ECHO_SERVERS,
+      'express-ws',
+      'fastify-websocket',
+      'express-ws-nest',
+      'fastify-websocket-nest',
+    ],
     title: `Handshake storm: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },
   {

@@ -1,7 +1,9 @@
 // The Fastify peer: @fastify/websocket 11 on Fastify 5, one echo route, written as its user would.
-// Usage: node fastify-websocket.mjs [guard|middleware]
+// Usage: node fastify-websocket.mjs [guard|middleware|nest]
 //   guard:      one async `preValidation` check on the route, like an auth lookup
 //   middleware: one trivial `onRequest` hook, `(request, reply, done) => done()`
+//   nest:       on the Fastify instance of an empty Nest app (`@nestjs/platform-fastify`, whose
+//               adapter adds its own `onRequest` hooks and middie), as a Nest user would
 // The upgrade request goes through Fastify's router and hooks; the 101 is written by ws's
 // `handleUpgrade` once they have run.
 import websocket from '@fastify/websocket';
@@ -9,7 +11,8 @@ import Fastify from 'fastify';
 import { serveBench } from './control.mjs';
 
 const variant = process.argv[2];
-const app = Fastify({ logger: false });
+const nest = variant === 'nest' ? await createNestApp() : undefined;
+const app = nest ? nest.getHttpAdapter().getInstance() : Fastify({ logger: false });
 await app.register(websocket);
 
 function echo(data, isBinary) {
@@ -27,7 +30,8 @@ app.get(
   (socket) => socket.on('message', echo),
 );
 
-await app.listen({ port: 0, host: '127.0.0.1' });
+if (nest) await nest.listen(0, '127.0.0.1');
+else await app.listen({ port: 0, host: '127.0.0.1' });
 serveBench({
   port: app.server.address().port,
   fanOut: {
@@ -41,3 +45,15 @@ serveBench({
     },
   },
 });
+
+async function createNestApp() {
+  const [{ Module }, { NestFactory }, { FastifyAdapter }, { decorateClass }] = await Promise.all([
+    import('@nestjs/common'),
+    import('@nestjs/core'),
+    import('@nestjs/platform-fastify'),
+    import('./decorate.mjs'),
+  ]);
+  class EmptyModule {}
+  decorateClass(EmptyModule, [Module({})]);
+  return NestFactory.create(EmptyModule, new FastifyAdapter(), { logger: false });
+}
