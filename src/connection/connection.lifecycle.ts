@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ExternalContextCreator, ModuleRef } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { WebSocketCloseException } from '../errors/websocket-close.exception.js';
 import {
@@ -11,6 +10,7 @@ import {
   kDrainPending,
   kIdleTicks,
   kContext,
+  kId,
   kQueue,
   kSocket,
   kStreams,
@@ -126,10 +126,9 @@ export class ConnectionLifecycle {
     params: Record<string, string>,
   ): WebSocketHandler {
     const handler = route.createHandler();
-    const identity = handler as Writable<
-      Pick<WebSocketHandler, 'id' | 'request' | 'path' | 'params'>
-    >;
-    identity.id = flatUuid();
+    const identity = handler as Writable<Pick<WebSocketHandler, 'request' | 'path' | 'params'>>;
+    // made on first read (`handler.id`); a constructor may have read it already
+    if (handler[kId] === undefined) handler[kId] = undefined;
     identity.request = request;
     identity.path = route.path;
     identity.params = params;
@@ -318,7 +317,8 @@ function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): vo
 
 function onSocketClose(this: BoundSocket, code: number, reason: Buffer): void {
   const handler = this[kHandler];
-  lifecycleOf(handler).release(handler, code, reason.toString());
+  // most closes carry no reason: no decode
+  lifecycleOf(handler).release(handler, code, reason.length === 0 ? '' : reason.toString());
 }
 
 function onSocketError(this: BoundSocket, error: Error): void {
@@ -339,16 +339,4 @@ function onSocketPong(this: BoundSocket, data: Buffer): void {
   const handler = this[kHandler];
   handler[kAlive] = true;
   if (handler.onPong !== undefined) lifecycleOf(handler).runHook(handler, handler.onPong, data);
-}
-
-/**
- * Node builds `randomUUID()` by concatenation: a rope of about 20 string pieces (~600 bytes of heap
- * for each open connection). Reading a character makes V8 flatten it in place (~70 bytes kept); the
- * check on the version digit keeps the optimiser from dropping the read.
- */
-function flatUuid(): string {
-  const id = randomUUID();
-  if (id.charCodeAt(14) !== 0x34)
-    throw new Error(`randomUUID() returned ${id}, not a version 4 UUID`);
-  return id;
 }

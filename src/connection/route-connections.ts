@@ -111,6 +111,10 @@ export class RouteConnections implements HandlerContext {
     this.lifecycle.runHook(handler, hook, arg);
   }
 
+  identified(handler: object, id: string): void {
+    this.registry.identified(handler as WebSocketHandler, id);
+  }
+
   /**
    * `ws` does framing, masking, UTF-8 and permessage-deflate. The registry tracks clients, so `ws`
    * does not (`clientTracking: false`); the subprotocol was chosen by the handshake step.

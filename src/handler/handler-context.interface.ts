@@ -23,6 +23,8 @@ export interface HandlerContext {
   unsubscribe(handler: object, topic: string): void;
   joinPresence(handler: object, topic: string, info: PresenceInfo): Promise<void>;
   leavePresence(handler: object, topic: string): Promise<void>;
+  /** The handler's id was made (on first read): the registry can find an open connection by it. */
+  identified(handler: object, id: string): void;
   /** Runs one of the handler's hooks, routing a throw or a rejection to the route's error handling. */
   runHook<T>(handler: object, hook: ((arg: T) => unknown) | undefined, arg?: T): void;
 }

@@ -3,6 +3,8 @@
  * connection, and no name a subclass could collide with. Not exported from the package.
  */
 export const kSocket = Symbol('socket');
+/** The connection's id, made on first read of `handler.id`. */
+export const kId = Symbol('id');
 /** The connection's `HandlerContext` (shared by the route's connections). */
 export const kContext = Symbol('context');
 export const kQueue = Symbol('queue');

@@ -18,12 +18,14 @@ import {
   invalidCloseCodeMessage,
   sendAfterCloseMessage,
 } from '../ws.messages.js';
+import { connectionId } from '../util/connection-id.js';
 import { queryOf } from '../util/url.js';
 import {
   kAlive,
   kClosed,
   kCloseSent,
   kContext,
+  kId,
   kDrain,
   kDrainPending,
   kForward,
@@ -81,8 +83,18 @@ interface Streams {
  * ```
  */
 export abstract class WebSocketHandler {
-  /** Unique id of this connection (a UUID, unique across instances too). */
-  readonly id!: string;
+  /**
+   * Unique id of this connection: a random (version 4) UUID, so unique across instances too. Made
+   * on first read; `WebSocketRegistry.get(id)` finds the connection by it while it is open.
+   */
+  get id(): string {
+    let id = this[kId];
+    if (id === undefined) {
+      id = this[kId] = connectionId();
+      this[kContext]?.identified(this, id);
+    }
+    return id;
+  }
   /**
    * The handshake's request as the app's middleware and guards saw it, what `@Req()` gives an HTTP
    * route: Express's `Request` (Node's `IncomingMessage`), Fastify's `FastifyRequest`, or the
@@ -99,6 +111,8 @@ export abstract class WebSocketHandler {
   readonly params!: Record<string, string>;
 
   /** @internal */ [kSocket]!: WebSocket;
+  /** @internal the id, once read (see `id`). */
+  [kId]: string | undefined;
   /** @internal what the handler reaches of its route and the library. */ [kContext]!: HandlerContext;
   /** @internal messages held while the connection is opening; undefined once open. */
   [kQueue]: WebSocketMessage[] | undefined;

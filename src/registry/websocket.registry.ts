@@ -9,7 +9,7 @@ import { Observable, Subject } from 'rxjs';
 import { InProcessBroker } from '../broker/in-process.broker.js';
 import { WebSocketCloseCode } from '../close-codes.js';
 import type { BrokerMessage, WebSocketBroker } from '../interfaces/websocket-broker.interface.js';
-import { kContext, kTopics } from '../handler/handler.symbols.js';
+import { kContext, kId, kTopics } from '../handler/handler.symbols.js';
 import { lostContinuityReason } from '../history/history.messages.js';
 import { TopicStreams } from '../history/topic-streams.js';
 import type { TopicStreamsHost } from '../history/topic-streams.host.js';
@@ -91,7 +91,9 @@ export class WebSocketRegistry
   /** False for the in-process broker: nothing to build or hand over per message. */
   private readonly brokerReachesOthers: boolean;
   private statsSource: RegistryStatsSource | undefined;
-  private readonly handlers = new Map<string, WebSocketHandler>();
+  private readonly handlers = new Set<WebSocketHandler>();
+  /** The open connections whose id was read (`handler.id` is made on first read). */
+  private readonly byId = new Map<string, WebSocketHandler>();
   private readonly byRoute = new Map<string, Set<WebSocketHandler>>();
   /** Topic membership of this instance's connections, and the broker's interest. */
   private readonly subscriptions: TopicSubscriptions;
@@ -111,11 +113,7 @@ export class WebSocketRegistry
       emit: (topic, payload, except) => {
         const members = this.subscriptions.membersOf(topic);
         if (members === undefined) return 0;
-        return fanOut(
-          members,
-          payload,
-          except === undefined ? undefined : this.handlers.get(except),
-        );
+        return fanOut(members, payload, except === undefined ? undefined : this.byId.get(except));
       },
       deliver: (handler, payload) => fanOut([handler], payload, undefined),
       join: (handler, topic) => this.join(handler, topic),
@@ -142,7 +140,7 @@ export class WebSocketRegistry
 
   /** The connection with this id, if it is open. */
   get(id: string): WebSocketHandler | undefined {
-    return this.handlers.get(id);
+    return this.byId.get(id);
   }
 
   [Symbol.iterator](): IterableIterator<WebSocketHandler> {
@@ -251,7 +249,7 @@ export class WebSocketRegistry
 
   /** @internal use `handler.joinPresence(topic, info)`. */
   async joinPresence(handler: WebSocketHandler, topic: string, info: PresenceInfo): Promise<void> {
-    if (!this.handlers.has(handler.id)) return;
+    if (!this.handlers.has(handler)) return;
     await this.presenceTracker.join(handler, topic, info);
   }
 
@@ -266,7 +264,7 @@ export class WebSocketRegistry
     topic: string,
     options: SubscribeOptions = {},
   ): Promise<RecoveryResult> {
-    if (!this.handlers.has(handler.id)) return Promise.resolve(CLOSED);
+    if (!this.handlers.has(handler)) return Promise.resolve(CLOSED);
     // The broker follows the topic from the start of the first subscribe (and its resume).
     this.subscriptions.add(handler, topic);
     return this.streams.subscribe(handler, topic, options);
@@ -280,7 +278,7 @@ export class WebSocketRegistry
 
   /** Adds a subscriber once its subscription (and resume) is complete; false if it has gone. */
   private join(handler: WebSocketHandler, topic: string): boolean {
-    return this.handlers.has(handler.id) && this.subscriptions.join(handler, topic);
+    return this.handlers.has(handler) && this.subscriptions.join(handler, topic);
   }
 
   private notifyLost(loss: ContinuityLoss, handlers?: Iterable<WebSocketHandler>): void {
@@ -328,9 +326,16 @@ export class WebSocketRegistry
     if (members !== undefined) fanOut(members, message.data, undefined);
   }
 
+  /** @internal the handler's id was made: an open connection can be found by it. */
+  identified(handler: WebSocketHandler, id: string): void {
+    if (this.handlers.has(handler)) this.byId.set(id, handler);
+  }
+
   /** @internal */
   add(handler: WebSocketHandler): void {
-    this.handlers.set(handler.id, handler);
+    this.handlers.add(handler);
+    const id = handler[kId];
+    if (id !== undefined) this.byId.set(id, handler);
     let routeSet = this.byRoute.get(handler.path);
     if (!routeSet) this.byRoute.set(handler.path, (routeSet = new Set()));
     routeSet.add(handler);
@@ -339,7 +344,9 @@ export class WebSocketRegistry
 
   /** @internal */
   remove(handler: WebSocketHandler, code: number, reason: string): void {
-    if (!this.handlers.delete(handler.id)) return;
+    if (!this.handlers.delete(handler)) return;
+    const id = handler[kId];
+    if (id !== undefined) this.byId.delete(id);
     this.byRoute.get(handler.path)?.delete(handler);
     const topics = handler[kTopics];
     if (topics) for (const topic of topics) this.unsubscribe(handler, topic);
