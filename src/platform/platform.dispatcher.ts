@@ -61,7 +61,7 @@ class PlatformHandshake implements PendingHandshake {
   protocol = '';
 
   constructor(
-    private readonly dispatcher: PlatformDispatcher,
+    readonly dispatcher: PlatformDispatcher,
     readonly request: UpgradeRequest,
     readonly socket: Duplex,
     readonly head: Buffer,
@@ -71,6 +71,15 @@ class PlatformHandshake implements PendingHandshake {
   upgrade(controller: object, methodName: string | symbol, request: unknown, response: unknown) {
     this.dispatcher.upgrade(this, controller, methodName, request, response);
   }
+}
+
+/** The handshake a response answers, for the shared `finish` listener. */
+const kHandshake = Symbol('handshake');
+type HandshakeResponse = ServerResponse<UpgradeRequest> & { [kHandshake]: PlatformHandshake };
+
+function onResponseFinish(this: HandshakeResponse): void {
+  const handshake = this[kHandshake];
+  handshake.dispatcher.answered(handshake);
 }
 
 /**
@@ -122,8 +131,9 @@ export class PlatformDispatcher {
       this.table.handshakeTimeoutMs ??
       this.table.likelyRoute(request.url ?? '/')?.options.handshakeTimeoutMs ??
       this.defaultTimeoutMs;
-    // `on`, not `once` (no wrapper): a response finishes once.
-    response.on('finish', () => this.answered(handshake));
+    // `on`, not `once` (no wrapper): a response finishes once. One shared listener, no closure.
+    (response as HandshakeResponse)[kHandshake] = handshake;
+    response.on('finish', onResponseFinish);
     try {
       this.server.emit('request', request, response);
     } catch (error) {
@@ -237,7 +247,7 @@ export class PlatformDispatcher {
   }
 
   /** The app answered (middleware, hook, guard, filter, not found): the socket closes after it. */
-  private answered(handshake: PlatformHandshake): void {
+  answered(handshake: PlatformHandshake): void {
     if (handshake.settled) return;
     this.settle(handshake);
     const { response, socket } = handshake;
