@@ -125,13 +125,13 @@ export const expressPlatform: HttpPlatform = {
     return typeof path === 'string' ? path : undefined;
   },
   params: (request) => (request as ExpressRequestLike).params ?? {},
-  commit(_response, raw, upgrade) {
+  commit(_response, raw, target) {
     // Hooks on `writeHead` (express-session's Set-Cookie, `on-headers`) add their headers as for
     // any answer; nothing is written (Node sends the header block with the first write, and the
     // socket goes to `ws` before any). Unhooked, Node's own `writeHead` would only build a header
     // block nobody sends.
     if (raw.writeHead !== ServerResponse.prototype.writeHead) raw.writeHead(101);
-    upgrade(raw.getHeaders());
+    target.committed(raw.getHeaders());
   },
   hijack() {},
   // Express links the request to its response (`req.res`, `req.next`): an open connection keeps

@@ -97,7 +97,7 @@ export const fastifyPlatform: HttpPlatform = {
   hostnameReader: fastifyHostnameReader,
   routePath: (request) => (request as FastifyRequestLike).routeOptions?.url,
   params: (request) => (request as FastifyRequestLike).params ?? {},
-  commit(reply, raw, upgrade) {
+  commit(reply, raw, target) {
     const fastifyReply = reply as FastifyReplyLike;
     const response = raw as unknown as OwnMethods;
     // A middleware's own `writeHead` (express-session's Set-Cookie through middie, `on-headers`)
@@ -109,7 +109,7 @@ export const fastifyPlatform: HttpPlatform = {
       hooked === undefined ? replyHeadersWithoutOnSend(reply as { request?: unknown }) : undefined;
     if (replyHeaders !== undefined) {
       addHeaders(raw, replyHeaders as OutgoingHttpHeaders);
-      upgrade(raw.getHeaders());
+      target.committed(raw.getHeaders());
       return;
     }
     // The 101 is sent as any reply: the `onSend` hooks run (`@fastify/cookie` writes the cookies of
@@ -129,7 +129,7 @@ export const fastifyPlatform: HttpPlatform = {
       if (hooked !== undefined) this.writeHead(101);
       // Fastify ends the reply next: nothing of it is written (the socket goes to `ws` first).
       response.end = () => this;
-      upgrade(this.getHeaders());
+      target.committed(this.getHeaders());
       return this;
     };
     fastifyReply.code(101).send();

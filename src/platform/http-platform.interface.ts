@@ -3,6 +3,11 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 /** The host name of a raw request as the platform would give it, no port. */
 export type HostnameReader = (request: IncomingMessage) => string | undefined;
 
+/** What `commit()` hands the 101's headers to (one object per handshake, no closure). */
+export interface CommitTarget {
+  committed(headers: OutgoingHttpHeaders): void;
+}
+
 /**
  * What the handshake needs of an HTTP platform (Express, Fastify): one implementation a platform,
  * each in one file with that platform's internals.
@@ -27,16 +32,12 @@ export interface HttpPlatform {
   /**
    * Answers a handshake the app let through as the platform answers any request, without writing
    * it (`raw`: Node's response under the platform's, still on the socket): what runs on the way
-   * out runs (Express's `writeHead` hooks, Fastify's `onSend` hooks), then `upgrade` gets the
-   * headers set by then, for the 101. If the platform answers something else instead (an `onSend`
-   * hook failed), that answer is written on the socket as usual and `upgrade` is not called.
-   * `upgrade` may be called later (async hooks).
+   * out runs (Express's `writeHead` hooks, Fastify's `onSend` hooks), then `target.committed()`
+   * gets the headers set by then, for the 101. If the platform answers something else instead (an
+   * `onSend` hook failed), that answer is written on the socket as usual and `committed()` is not
+   * called. It may be called later (async hooks).
    */
-  commit(
-    response: unknown,
-    raw: ServerResponse,
-    upgrade: (headers: OutgoingHttpHeaders) => void,
-  ): void;
+  commit(response: unknown, raw: ServerResponse, target: CommitTarget): void;
   /** Tells the platform the socket was taken over (the upgrade): it must not answer. */
   hijack(response: unknown): void;
   /**

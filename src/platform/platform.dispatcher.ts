@@ -19,7 +19,7 @@ import { stackOf } from '../util/errors.js';
 import { destroySocket } from '../util/socket.js';
 import { kPendingHandshake, WEBSOCKET_HANDSHAKE } from '../ws.constants.js';
 import { dispatchFailedMessage } from '../ws.messages.js';
-import type { HttpPlatform } from './http-platform.interface.js';
+import type { CommitTarget, HttpPlatform } from './http-platform.interface.js';
 import { upgradeHeaderLines } from './upgrade-headers.js';
 
 /** What the platform dispatch needs of the handshake step around it (it calls, never imports, it). */
@@ -50,7 +50,7 @@ type UpgradeRequest = IncomingMessage & Record<symbol, unknown>;
 const NO_ROUTES: readonly Route[] = [];
 
 /** One handshake while the platform dispatches it. */
-class PlatformHandshake implements PendingHandshake {
+class PlatformHandshake implements PendingHandshake, CommitTarget {
   settled = false;
   timer: TimeoutLane<PlatformHandshake> | undefined;
   /** The socket's `close` listener, removed once settled: an open connection must not keep this. */
@@ -59,6 +59,10 @@ class PlatformHandshake implements PendingHandshake {
   originAllowed: readonly Route[] = NO_ROUTES;
   /** The subprotocol chosen once the route is known, for the 101. */
   protocol = '';
+  /** The route the platform's router chose, and its request and response objects, once known. */
+  route: Route | undefined = undefined;
+  platformRequest: unknown = undefined;
+  platformResponse: unknown = undefined;
 
   constructor(
     readonly dispatcher: PlatformDispatcher,
@@ -70,6 +74,11 @@ class PlatformHandshake implements PendingHandshake {
 
   upgrade(controller: object, methodName: string | symbol, request: unknown, response: unknown) {
     this.dispatcher.upgrade(this, controller, methodName, request, response);
+  }
+
+  /** The platform answered 101 with these headers (see `HttpPlatform.commit`). */
+  committed(headers: OutgoingHttpHeaders): void {
+    this.dispatcher.open(this, headers);
   }
 }
 
@@ -172,7 +181,7 @@ export class PlatformDispatcher {
       platform.hijack(response);
       return;
     }
-    const route = this.table.routeOf(controller, methodName, platform.routePath(request));
+    const route = this.table.routeOf(controller, methodName, platform.routePath, request);
     const protocol = this.steps.checkRoute(
       route,
       handshake.request,
@@ -181,20 +190,17 @@ export class PlatformDispatcher {
     );
     if (typeof protocol !== 'string') throw this.toException(handshake, protocol);
     handshake.protocol = protocol;
-    platform.commit(response, handshake.response, (headers) =>
-      this.open(handshake, route, request, response, headers),
-    );
+    handshake.route = route;
+    handshake.platformRequest = request;
+    handshake.platformResponse = response;
+    platform.commit(response, handshake.response, handshake);
   }
 
   /** The platform answered 101 (its hooks may have taken a while): the connection step takes the socket. */
-  private open(
-    handshake: PlatformHandshake,
-    route: Route,
-    request: unknown,
-    response: unknown,
-    headers: OutgoingHttpHeaders,
-  ): void {
+  open(handshake: PlatformHandshake, headers: OutgoingHttpHeaders): void {
     const { platform } = this;
+    const { platformRequest: request, platformResponse: response } = handshake;
+    const route = handshake.route!;
     // Meanwhile the client may have left, or a timeout or shutdown answered it.
     if (handshake.settled) {
       platform.hijack(response);
@@ -202,6 +208,7 @@ export class PlatformDispatcher {
     }
     const { request: raw, socket, head } = handshake;
     raw[kPendingHandshake] = undefined;
+    handshake.platformResponse = undefined;
     this.settle(handshake);
     handshake.response.detachSocket(socket as Socket);
     const headerLines = upgradeHeaderLines(headers);

@@ -96,17 +96,24 @@ export class RouteTable {
   }
 
   /**
-   * The route of a controller method that the platform matched; `routePath` (the platform's
-   * pattern) tells apart the paths of one method (several controller paths, URI versions).
+   * The route of a controller method that the platform matched; `routePath(request)` (the
+   * platform's pattern, read only when the method has several routes) tells apart the paths of one
+   * method (several controller paths, URI versions).
    */
-  routeOf(controller: object, methodName: string | symbol, routePath: string | undefined): Route {
+  routeOf<R>(
+    controller: object,
+    methodName: string | symbol,
+    routePath: (request: R) => string | undefined,
+    request: R,
+  ): Route {
     const routes = this.byController.get(controller) ?? [];
     // the usual case: one route on the controller, one path
     if (routes.length === 1 && routes[0].methodName === methodName) return routes[0];
+    const path = routePath(request);
     let found: Route | undefined;
     for (const route of routes) {
       if (route.methodName !== methodName) continue;
-      if (routePath === undefined || normalizePath(routePath) === route.path) return route;
+      if (path === undefined || normalizePath(path) === route.path) return route;
       found ??= route;
     }
     if (!found) throw new Error(`No WebSocket route for ${String(methodName)}`);
