@@ -18,7 +18,7 @@ const RULES = [
   ['guard and filter consumers', (_, url) => /\/dist\/src\/handshake\/handshake\.guard/.test(url)],
   [
     'ServerResponse and commit (ours: platform dispatch)',
-    (_, url) => /\/dist\/src\/platform\//.test(url),
+    (_, url) => /\/dist\/src\/(platform\/|internals\/fastify)/.test(url),
   ],
   [
     'upgrade dispatch, route table, capacity (ours)',
@@ -30,9 +30,9 @@ const RULES = [
   [
     'handler creation and open',
     (name, url) =>
-      /\/dist\/src\/(handler\/|connection\/route-connections)/.test(url) ||
+      /\/dist\/src\/(handler\/|connection\/route-connections|util\/connection-id)/.test(url) ||
       (/\/dist\/src\/connection\/connection\.lifecycle/.test(url) &&
-        /accept|start|open|flatUuid|bind/i.test(name)),
+        /accept|start|open|invoke|flushQueue|bind/i.test(name)),
   ],
   ['registry', (_, url) => /\/dist\/src\/registry\//.test(url)],
   [
