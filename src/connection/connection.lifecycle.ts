@@ -127,8 +127,10 @@ export class ConnectionLifecycle {
   ): WebSocketHandler {
     const handler = route.createHandler();
     const identity = handler as Writable<Pick<WebSocketHandler, 'request' | 'path' | 'params'>>;
-    // made on first read (`handler.id`); a constructor may have read it already
+    // made on first read (`handler.id`); a constructor may have read it already. A subclass's own
+    // `id` (a class field) would hide it: the library's id is the connection's, as it always was.
     if (handler[kId] === undefined) handler[kId] = undefined;
+    if (Object.hasOwn(handler, 'id')) delete (handler as { id?: unknown }).id;
     identity.request = request;
     identity.path = route.path;
     identity.params = params;

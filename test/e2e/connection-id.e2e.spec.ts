@@ -22,8 +22,25 @@ class EarlyIdHandler extends WebSocketHandler {
   }
 }
 
+/** Defines an `id` of its own, as a plain-JavaScript class field would. */
+@Injectable()
+class OwnIdHandler extends WebSocketHandler {
+  constructor() {
+    super();
+    Object.defineProperty(this, 'id', {
+      value: 'mine',
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+}
+
 @Controller()
 class IdController {
+  @WebSocketRoute('/own', OwnIdHandler)
+  own() {}
+
   @WebSocketRoute('/plain', EchoHandler)
   plain() {}
 
@@ -86,5 +103,32 @@ describe('handler.id', () => {
     const closed = first.isOpen ? [...registry][1] : first;
     expect(closed.isOpen).toBe(false);
     expect(registry.get(closed.id)).toBeUndefined();
+  });
+
+  it("a subclass's own id field gives way to the connection's id, which finds it", async () => {
+    const { registry, url } = await boot();
+    clients.push(await connect(url('/own')));
+    await until(() => registry.size === 1, 2000, 'one connection');
+    const [handler] = registry;
+    expect(handler.id).toMatch(UUID_V4);
+    expect(registry.get(handler.id)).toBe(handler);
+  });
+});
+
+describe('@WebSocketRoute()', () => {
+  it('applied twice to one method, throws a TypeError naming the method', () => {
+    expect(() => {
+      class Twice {
+        @WebSocketRoute('/a', EchoHandler)
+        @WebSocketRoute('/b', EchoHandler)
+        both() {}
+      }
+      return Twice;
+    }).toThrow(
+      new TypeError(
+        '@WebSocketRoute() is applied twice to Twice.both: a method declares one WebSocket route. ' +
+          'Declare the other path on a method of its own.',
+      ),
+    );
   });
 });
