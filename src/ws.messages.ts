@@ -3,6 +3,10 @@ export const duplicateRouteMessage = (path: string, first: string, second: strin
   `Two WebSocket routes have the full path "${path}": ${first} and ${second}. ` +
   'Give one of them another path.';
 
+export const routeAppliedTwiceMessage = (method: string) =>
+  `@WebSocketRoute() is applied twice to ${method}: a method declares one WebSocket route. ` +
+  'Declare the other path on a method of its own.';
+
 export const handlerFailedMessage = (path: string, id: string) =>
   `WebSocket handler of route "${path}" (connection ${id}) failed; closing it with 1011`;
 

@@ -15,6 +15,7 @@ import {
   WEBSOCKET_CONSTRAINT,
   WEBSOCKET_ROUTE_METADATA,
 } from '../ws.constants.js';
+import { routeAppliedTwiceMessage } from '../ws.messages.js';
 
 /** What `@WebSocketRoute()` records on a controller method. */
 export interface WebSocketRouteMetadata {
@@ -38,6 +39,8 @@ type RouteCallback = (this: object, request: unknown, response: unknown, next?: 
  * router (path syntax, host, versioning, global prefix, `RouterModule`), guards, interceptors and
  * exception filters, with the platform's request. Then Nest calls the route, which upgrades.
  *
+ * @throws TypeError when the method already has a `@WebSocketRoute()`: one route per method.
+ *
  * @example
  * ```ts
  * @Controller('chat')
@@ -54,6 +57,12 @@ export function WebSocketRoute(
 ): MethodDecorator {
   return (target, methodName, descriptor) => {
     const method = descriptor.value as unknown as WebSocketRouteMetadata['method'];
+    // The lower decorator's route would be lost without a word (its path answering 404).
+    if (Reflect.hasMetadata(WEBSOCKET_ROUTE_METADATA, method)) {
+      throw new TypeError(
+        routeAppliedTwiceMessage(`${target.constructor.name}.${String(methodName)}`),
+      );
+    }
     const route = routeCallback(methodName);
     // Decorators applied before this one (below it) put their metadata on the method as written.
     for (const key of Reflect.getMetadataKeys(method)) {
