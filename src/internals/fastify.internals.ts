@@ -5,7 +5,7 @@
  * context, an own field of the request (its `onSend` lists the route's `onSend` hooks, `null` for
  * none); `fastify.reply.headers` holds the headers set with `reply.header()`. When a Fastify
  * release moves one, the function that reads it returns undefined and its caller takes the
- * public-API path; test/internals/fastify.internals.spec.ts checks them on the installed Fastify.
+ * public-API path; test/e2e/fastify-internals.e2e.spec.ts checks them on the installed Fastify.
  */
 
 function symbolOf(object: object, description: string): symbol | undefined {
