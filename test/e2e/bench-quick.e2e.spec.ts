@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -236,4 +236,50 @@ describe('benchmark, quick mode', () => {
     expect(history).toContain('| nestjs-ws-routes, topic with history | ');
     expect(history).toContain('| socket.io + @socket.io/redis-streams-adapter (recovery on) | ');
   }, 600_000);
+
+  // `--baseline DIR` adds each library row built from another checkout (here this one: the rows
+  // must only exist), and `--profile --profile-interval` a profile per server.
+  it('runs --baseline rows beside the library rows, and --profile (with --profile-interval) writes a profile per server', async () => {
+    const dir = join(out, 'baseline');
+    const { code, output } = await new Promise<{ code: number | null; output: string }>(
+      (resolve) => {
+        const child = execFile(
+          process.execPath,
+          [
+            'test/bench/run.mjs',
+            '--quick',
+            '--no-build',
+            '--only',
+            'handshake',
+            '--servers',
+            'library-express,express-ws',
+            '--rounds',
+            '1',
+            '--baseline',
+            ROOT,
+            '--profile',
+            '--profile-interval',
+            '500',
+            '--out',
+            dir,
+          ],
+          { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? (child.exitCode ?? 1) : 0, output: stdout + stderr }),
+        );
+      },
+    );
+    if (code !== 0) console.error(output);
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'quick.json'), 'utf8'));
+    const servers = report.summary.handshake.map((row: { server: string }) => row.server);
+    expect(servers).toEqual(
+      expect.arrayContaining(['library-express', 'baseline-express', 'express-ws']),
+    );
+    expect(readFileSync(join(dir, 'quick.md'), 'utf8')).toMatch(
+      /\| nestjs-ws-routes, Express \(baseline [0-9a-f]+\) \| [\d,]+ \|/,
+    );
+    const profiles = readdirSync(join(dir, 'profiles'));
+    expect(profiles.filter((name) => name.endsWith('.cpuprofile'))).toHaveLength(3);
+  }, 300_000);
 });
