@@ -165,6 +165,12 @@ const SERVERS = {
     args: ['nest'],
     label: '@fastify/websocket 11 in a Nest app (Fastify)',
   },
+  // A control for the profile: the same peer, slowed by a busy loop and nothing else.
+  'fastify-websocket-spin': {
+    script: 'fastify-websocket.mjs',
+    args: ['spin'],
+    label: '@fastify/websocket 11, Fastify 5, 60 µs busy loop in the route (a control)',
+  },
 };
 
 /**
@@ -267,6 +273,7 @@ const SCENARIOS = [
       'fastify-websocket',
       'express-ws-nest',
       'fastify-websocket-nest',
+      'fastify-websocket-spin',
     ],
     title: `Handshake storm: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },

@@ -4,6 +4,9 @@
 //   middleware: one trivial `onRequest` hook, `(request, reply, done) => done()`
 //   nest:       on the Fastify instance of an empty Nest app (`@nestjs/platform-fastify`, whose
 //               adapter adds its own `onRequest` hooks and middie), as a Nest user would
+//   spin:       a control: the route handler busy-waits 60 µs before the upgrade, and nothing
+//               else changes, to show what a slower handshake does to the cost of the same
+//               socket work (docs/performance.md, "Where a handshake's time goes")
 // The upgrade request goes through Fastify's router and hooks; the 101 is written by ws's
 // `handleUpgrade` once they have run.
 import websocket from '@fastify/websocket';
@@ -11,6 +14,7 @@ import Fastify from 'fastify';
 import { serveBench } from './control.mjs';
 
 const variant = process.argv[2];
+const SPIN_NS = 60_000n;
 const nest = variant === 'nest' ? await createNestApp() : undefined;
 const app = nest ? nest.getHttpAdapter().getInstance() : Fastify({ logger: false });
 await app.register(websocket);
@@ -27,7 +31,13 @@ if (variant === 'middleware') app.addHook('onRequest', (_request, _reply, done) 
 app.get(
   '/echo',
   { websocket: true, ...(variant === 'guard' ? { preValidation: allow } : {}) },
-  (socket) => socket.on('message', echo),
+  variant === 'spin'
+    ? (socket) => {
+        const end = process.hrtime.bigint() + SPIN_NS;
+        while (process.hrtime.bigint() < end);
+        socket.on('message', echo);
+      }
+    : (socket) => socket.on('message', echo),
 );
 
 if (nest) await nest.listen(0, '127.0.0.1');
