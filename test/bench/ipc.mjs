@@ -34,8 +34,16 @@ export class ChildProcessPeer {
   #exited;
   #ready;
 
-  /** `prefix` wraps the node command (e.g. `['taskset', '-c', '0']`); `env` defaults to ours. */
-  constructor(script, args, { prefix = [], nodeArgs = [], label = script, env } = {}) {
+  /**
+   * `prefix` wraps the node command (e.g. `['taskset', '-c', '0']`); `env` defaults to ours;
+   * `timeoutFactor` stretches every timeout (a child under valgrind runs some 50 times slower).
+   */
+  constructor(
+    script,
+    args,
+    { prefix = [], nodeArgs = [], label = script, env, timeoutFactor = 1 } = {},
+  ) {
+    this.timeoutFactor = timeoutFactor;
     const [file, ...argv] = [...prefix, process.execPath, ...nodeArgs, script, ...args];
     this.label = label;
     this.child = spawn(file, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
@@ -65,7 +73,7 @@ export class ChildProcessPeer {
 
   /** Resolves with the child's ready announcement; rejects if it exits or stays silent. */
   ready(timeoutMs = 30_000) {
-    return withTimeout(this.#ready, timeoutMs, `${this.label} not ready`);
+    return withTimeout(this.#ready, timeoutMs * this.timeoutFactor, `${this.label} not ready`);
   }
 
   request(cmd, args = {}, timeoutMs = 120_000) {
@@ -74,7 +82,11 @@ export class ChildProcessPeer {
       this.#pending.set(id, { resolve, reject });
     });
     this.child.send({ id, cmd, ...args });
-    return withTimeout(answer, timeoutMs, `${this.label}: no answer to ${cmd}`);
+    return withTimeout(
+      answer,
+      timeoutMs * this.timeoutFactor,
+      `${this.label}: no answer to ${cmd}`,
+    );
   }
 
   /** Asks the child to exit (so a --cpu-prof profile gets written), then kills it if it lingers. */
@@ -85,7 +97,7 @@ export class ChildProcessPeer {
     } catch {
       // the channel is already closed
     }
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000 * this.timeoutFactor);
     await this.#exited;
     clearTimeout(timer);
   }

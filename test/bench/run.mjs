@@ -1,6 +1,7 @@
 // `npm run bench [-- --quick] [--rounds N] [--only echo,echo16k,handshake,memory,scale,brokerOnly,history,presence]
 //   [--servers raw-ws,library-express] [--no-build] [--no-pin] [--profile] [--profile-interval US] [--out DIR] [--page FILE]
-//   [--history JSON] [--variant JSON ...] [--broker-rates N,N] [--presence-cluster] [--baseline DIR]`
+//   [--history JSON] [--variant JSON ...] [--broker-rates N,N] [--presence-cluster] [--baseline DIR]
+//   [--instructions]`
 // A full run rewrites the benchmark page, docs/benchmarks.md (`--page` elsewhere); a `--quick` run
 // writes it to its --out directory (default test/bench/results/) and never touches docs/.
 // `--presence-cluster` adds a RedisPresence row on a 3-master Redis Cluster of its own.
@@ -15,8 +16,13 @@
 // `--baseline DIR` runs, beside each `library-*` server of the echo, handshake, memory and fan-out
 // tables, the same server from another checkout of this repository (built: `npm run build` there),
 // as `baseline-*`: a change is measured against the code before it in one interleaved run.
+// `--instructions` (handshake scenarios only) runs each server under valgrind's callgrind and counts
+// the instructions its process executes during the storm (every thread, user space): a count that
+// does not move with the machine's load, where the rates and CPU times of a shared machine move by
+// 10-30 %. It writes one callgrind file per server and round to --out/instructions/ and no page;
+// `test/bench/instructions-summary.mjs` sorts them by what ran the instructions. Needs valgrind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +65,7 @@ const { values: flags } = parseArgs({
     'broker-rates': { type: 'string' },
     page: { type: 'string' },
     baseline: { type: 'string' },
+    instructions: { type: 'boolean', default: false },
   },
 });
 // The benchmark page: docs/benchmarks.md for a full run; a quick run never touches it.
@@ -364,6 +371,20 @@ const scenarios = SCENARIOS.filter(
   .map((scenario) =>
     scenario.kind === 'storm' ? { ...scenario, peers: peersOf(scenario.servers) } : scenario,
   );
+if (flags.instructions) {
+  const other = scenarios.filter((scenario) => scenario.kind !== 'storm');
+  if (!only || other.length > 0 || flags.profile) {
+    console.error(
+      '--instructions counts handshake storms only: give --only handshake (or handshakeGuard, ' +
+        'handshakeMiddleware), without --profile',
+    );
+    process.exit(2);
+  }
+  if (spawnSync('callgrind_control', ['--version']).error !== undefined) {
+    console.error('--instructions needs valgrind (Debian: apt-get install valgrind)');
+    process.exit(2);
+  }
+}
 
 // Children get the hard file-descriptor limit (10,000 connections need 10,000 descriptors).
 const fdLimit = shell('ulimit -Hn');
@@ -387,6 +408,31 @@ function prefix(cpu) {
 function startServer(id, scenarioId) {
   const server = SERVERS[id];
   const nodeArgs = ['--expose-gc'];
+  if (flags.instructions) {
+    // Counted only while the storm runs (`callgrind_control -i on/off` in measureStorm).
+    const file = join(flags.out, 'instructions', `${scenarioId}-${id}-${Date.now()}.callgrind`);
+    mkdirSync(dirname(file), { recursive: true });
+    const peer = new ChildProcessPeer(
+      server.path ?? join(here, 'servers', server.script),
+      server.args,
+      {
+        prefix: [
+          ...prefix(0),
+          'valgrind',
+          '--tool=callgrind',
+          '--instr-atstart=no',
+          '--dump-instr=no',
+          `--callgrind-out-file=${file}`,
+        ],
+        nodeArgs,
+        label: id,
+        // Under valgrind a process runs some 50 times slower.
+        timeoutFactor: 20,
+      },
+    );
+    peer.instructionsFile = file;
+    return peer;
+  }
   if (flags.profile) {
     nodeArgs.push(
       '--cpu-prof',
@@ -440,7 +486,15 @@ async function measure(scenario, serverId) {
     throw new Error(`unknown scenario kind ${scenario.kind}`);
   } finally {
     await Promise.all([load.stop(), server.stop()]);
+    if (server.instructionsFile) keepStormDump(server.instructionsFile);
   }
+}
+
+/** The callgrind file of the storm takes the server's file name (see measureStorm). */
+function keepStormDump(file) {
+  if (!existsSync(`${file}.1`)) return;
+  rmSync(file, { force: true });
+  renameSync(`${file}.1`, file);
 }
 
 const cpuMicros = (usage) => usage.user + usage.system;
@@ -469,9 +523,16 @@ async function measureEcho(server, load, target, { size, binary }) {
 }
 
 async function measureStorm(server, load, target) {
+  const counted = server.instructionsFile !== undefined;
+  if (counted) execFileSync('callgrind_control', ['--instr=on', String(server.child.pid)]);
   const cpuStart = await server.request('cpu');
   const result = await load.request('storm', { ...target, ...config.storm });
   const cpuEnd = await server.request('cpu');
+  if (counted) {
+    // The dump goes to <file>.1; the process writes an empty <file> when it exits.
+    execFileSync('callgrind_control', ['--dump', String(server.child.pid)]);
+    execFileSync('callgrind_control', ['--instr=off', String(server.child.pid)]);
+  }
   if (result.failed > 0) {
     throw new Error(`${result.failed} of ${result.total} handshakes failed: ${result.firstError}`);
   }
@@ -632,6 +693,14 @@ async function main() {
     history = existsSync(historyFile)
       ? readFileSync(historyFile, 'utf8')
       : 'Not measured in this run: `test/bench/history.mjs` failed (see the run’s output).\n';
+  }
+  if (flags.instructions) {
+    // Rates and CPU times under valgrind say nothing of the server's own: no page.
+    console.log(
+      `Instruction counts in ${join(flags.out, 'instructions')}; sum them up with ` +
+        `node test/bench/instructions-summary.mjs FILE... --handshakes ${config.storm.total}`,
+    );
+    return;
   }
   const page = renderPage(report, {
     versions: versions(root, relative(root, pagePath)),

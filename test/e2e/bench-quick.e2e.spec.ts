@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,34 @@ import { ROOT } from '../support/process.js';
 // Proves `npm run bench -- --quick` works end to end (every server, every scenario, the scale-out
 // ones with their own redis-server and several instances per server); asserts nothing about speed.
 // The global setup has built dist/ already, hence --no-build.
+/** `node ARGS` in the repository: its exit code and its output. */
+function runNode(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      args,
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (child.exitCode ?? 1) : 0, output: stdout + stderr }),
+    );
+  });
+}
+
+/** A quick run of the handshake storm, one round, for `servers` (built already: --no-build). */
+function quickStorm(servers: string): string[] {
+  return [
+    'test/bench/run.mjs',
+    '--quick',
+    '--no-build',
+    '--only',
+    'handshake',
+    '--servers',
+    servers,
+    '--rounds',
+    '1',
+  ];
+}
+
 describe('benchmark, quick mode', () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-quick-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -241,34 +269,16 @@ describe('benchmark, quick mode', () => {
   // must only exist), and `--profile --profile-interval` a profile per server.
   it('runs --baseline rows beside the library rows, and --profile (with --profile-interval) writes a profile per server', async () => {
     const dir = join(out, 'baseline');
-    const { code, output } = await new Promise<{ code: number | null; output: string }>(
-      (resolve) => {
-        const child = execFile(
-          process.execPath,
-          [
-            'test/bench/run.mjs',
-            '--quick',
-            '--no-build',
-            '--only',
-            'handshake',
-            '--servers',
-            'library-express,express-ws',
-            '--rounds',
-            '1',
-            '--baseline',
-            ROOT,
-            '--profile',
-            '--profile-interval',
-            '500',
-            '--out',
-            dir,
-          ],
-          { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
-          (error, stdout, stderr) =>
-            resolve({ code: error ? (child.exitCode ?? 1) : 0, output: stdout + stderr }),
-        );
-      },
-    );
+    const { code, output } = await runNode([
+      ...quickStorm('library-express,express-ws'),
+      '--baseline',
+      ROOT,
+      '--profile',
+      '--profile-interval',
+      '500',
+      '--out',
+      dir,
+    ]);
     if (code !== 0) console.error(output);
     expect(code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'quick.json'), 'utf8'));
@@ -282,4 +292,59 @@ describe('benchmark, quick mode', () => {
     const profiles = readdirSync(join(dir, 'profiles'));
     expect(profiles.filter((name) => name.endsWith('.cpuprofile'))).toHaveLength(3);
   }, 300_000);
+
+  // `--instructions` runs each server under valgrind's callgrind and counts what its process executes
+  // during the storm; instructions-summary.mjs sorts the counts into what ran them, a column a file.
+  // Without valgrind it is reported as skipped, its name saying what to install; with CI=true it fails.
+  const noValgrind =
+    !process.env.CI && spawnSync('callgrind_control', ['--version']).error !== undefined;
+  it.skipIf(noValgrind)(
+    `counts the instructions of a storm with --instructions, and instructions-summary.mjs sums them up per handshake${noValgrind ? ' [skipped: no valgrind; apt-get install valgrind]' : ''}`,
+    async () => {
+      const dir = join(out, 'instructions');
+      const bench = await runNode([
+        ...quickStorm('raw-ws,library-express'),
+        '--instructions',
+        '--out',
+        dir,
+      ]);
+      if (bench.code !== 0) console.error(bench.output);
+      expect(bench.code).toBe(0);
+      // No page from counts taken under valgrind.
+      expect(existsSync(join(dir, 'benchmarks.md'))).toBe(false);
+      const files = readdirSync(join(dir, 'instructions')).toSorted();
+      expect(files).toEqual([
+        expect.stringMatching(/^handshake-library-express-\d+\.callgrind$/),
+        expect.stringMatching(/^handshake-raw-ws-\d+\.callgrind$/),
+      ]);
+      const summary = await runNode([
+        'test/bench/instructions-summary.mjs',
+        ...files.map((file) => join(dir, 'instructions', file)),
+        '--handshakes',
+        '500',
+      ]);
+      expect(summary.code).toBe(0);
+      const total = summary.output.match(/^in all\s+([\d,]+)\s+([\d,]+)$/m);
+      expect(total).not.toBeNull();
+      const [library, raw] = [total![1], total![2]].map((count) =>
+        Number(count.replaceAll(',', '')),
+      );
+      // A handshake is some hundreds of thousands of instructions; the library runs more than raw ws.
+      expect(raw).toBeGreaterThan(100_000);
+      expect(library).toBeGreaterThan(raw);
+      expect(summary.output).toMatch(/^JavaScript, compiled .*\s[\d,]+\s+[\d,]+$/m);
+
+      // Anything but storms is refused, with the reason.
+      const refused = await runNode([
+        'test/bench/run.mjs',
+        '--quick',
+        '--instructions',
+        '--out',
+        dir,
+      ]);
+      expect(refused.code).toBe(2);
+      expect(refused.output).toContain('--instructions counts handshake storms only');
+    },
+    600_000,
+  );
 });
