@@ -50,7 +50,7 @@ const CATEGORIES = [
         name,
       ),
   ],
-  ['V8 runtime (other)', (name) => /v8::/.test(name)],
+  ['V8 runtime (property lookups, other)', (name) => /v8::/.test(name)],
   ["Node's C++ (bindings)", (name) => /node::/.test(name)],
   ['libuv', (name) => /libuv|uv_/.test(name)],
   ['libc, libstdc++', (name) => /libc\.so|libstdc\+\+|libm\.so/.test(name)],

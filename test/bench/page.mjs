@@ -64,6 +64,9 @@ const KIND_METHOD = {
     `**Handshake storm.** ${config.storm.total} connections, ${config.storm.parallel} in flight: ` +
     'each connects, upgrades, sends a close frame and counts once the server closed it. ' +
     'CPU µs/handshake is the server’s CPU time over the storm divided by the handshakes. ' +
+    `“On a warm server” runs ${config.storm.warmup} handshakes first, not measured: the code of ` +
+    'the request path is compiled by then (the other storms start on a fresh process, where V8 ' +
+    'compiling that code is part of the cost). ' +
     'Beside raw `ws`, each platform’s peer: `express-ws` on Express (its own `ws` 7 upgrades, then ' +
     'the Express stack runs with a dummy response) and `@fastify/websocket` on Fastify (the router ' +
     'and hooks run, then `ws` upgrades), each with one echo route; `× same-platform peer` is this ' +

@@ -263,6 +263,11 @@ function checkTargets(summary, scenarios, profilerOff) {
       (v) => v >= 1,
     );
     add(
+      `${name}: handshakes/s on a warm server >= 1.00x ${PEER_LABELS[platform]} (no middleware, no guard)`,
+      peerOf('handshakeWarm', server),
+      (v) => v >= 1,
+    );
+    add(
       `${name}: handshakes/s with one async guard >= 1.00x ${PEER_LABELS[platform]} with its own async check`,
       peerOf('handshakeGuard', `${server}-guard`),
       (v) => v >= 1,

@@ -68,6 +68,7 @@ describe('benchmark, quick mode', () => {
       '### Echo, 256 KiB text',
       '### Echo, 256 KiB binary',
       '### Handshake storm: ',
+      '### Handshake storm on a warm server: ',
       '### Handshake storm with one async guard',
       '### Handshake storm with one trivial middleware',
       '### Memory per idle connection',
