@@ -385,8 +385,8 @@ if (flags.instructions) {
   const other = scenarios.filter((scenario) => scenario.kind !== 'storm');
   if (!only || other.length > 0 || flags.profile) {
     console.error(
-      '--instructions counts handshake storms only: give --only handshake (or handshakeGuard, ' +
-        'handshakeMiddleware), without --profile',
+      '--instructions counts handshake storms only: give --only handshake (or handshakeWarm, ' +
+        'handshakeGuard, handshakeMiddleware), without --profile',
     );
     process.exit(2);
   }
