@@ -22,7 +22,15 @@
 // 10-30 %. It writes one callgrind file per server and round to --out/instructions/ and no page;
 // `test/bench/instructions-summary.mjs` sorts them by what ran the instructions. Needs valgrind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -381,6 +389,19 @@ const scenarios = SCENARIOS.filter(
   .map((scenario) =>
     scenario.kind === 'storm' ? { ...scenario, peers: peersOf(scenario.servers) } : scenario,
   );
+// A server name that no chosen scenario has would otherwise be skipped without a word.
+const unknownServers = (onlyServers ?? []).filter(
+  (id) =>
+    !SCENARIOS.some(
+      (scenario) =>
+        (!only || only.includes(scenario.id) || only.includes(scenario.kind)) &&
+        scenario.servers.includes(id),
+    ),
+);
+if (unknownServers.length > 0) {
+  console.error(`--servers: no chosen scenario has ${unknownServers.join(', ')}`);
+  process.exit(2);
+}
 if (flags.instructions) {
   const other = scenarios.filter((scenario) => scenario.kind !== 'storm');
   if (!only || other.length > 0 || flags.profile) {
@@ -394,6 +415,8 @@ if (flags.instructions) {
     console.error('--instructions needs valgrind (Debian: apt-get install valgrind)');
     process.exit(2);
   }
+  // Each run's files alone, so that a glob of the directory is this run.
+  rmSync(join(flags.out, 'instructions'), { recursive: true, force: true });
 }
 
 // Children get the hard file-descriptor limit (10,000 connections need 10,000 descriptors).
@@ -441,6 +464,7 @@ function startServer(id, scenarioId) {
       },
     );
     peer.instructionsFile = file;
+    instructionFiles.push(file);
     return peer;
   }
   if (flags.profile) {
@@ -500,11 +524,16 @@ async function measure(scenario, serverId) {
   }
 }
 
+/** The callgrind files of an --instructions run, in the order measured. */
+const instructionFiles = [];
+
 /** The callgrind file of the storm takes the server's file name (see measureStorm). */
 function keepStormDump(file) {
   if (!existsSync(`${file}.1`)) return;
   rmSync(file, { force: true });
   renameSync(`${file}.1`, file);
+  // callgrind writes its files for the owner alone
+  chmodSync(file, 0o644);
 }
 
 const cpuMicros = (usage) => usage.user + usage.system;
@@ -694,6 +723,16 @@ async function main() {
     profilerOff: PROFILER_OFF,
     durationSeconds: Math.round((Date.now() - started) / 1000),
   };
+  if (flags.instructions) {
+    // Rates and CPU times under valgrind say nothing of the servers': no table, no page.
+    const files = instructionFiles.filter((file) => existsSync(file));
+    console.log(
+      `\nInstruction counts of the storms (one file per server and round):\n` +
+        `node test/bench/instructions-summary.mjs ${files.map((file) => relative(process.cwd(), file)).join(' ')} ` +
+        `--handshakes ${config.storm.total}`,
+    );
+    return;
+  }
   report.summary = summarize(report);
   const markdown = renderMarkdown(report);
   mkdirSync(flags.out, { recursive: true });
@@ -715,14 +754,6 @@ async function main() {
     history = existsSync(historyFile)
       ? readFileSync(historyFile, 'utf8')
       : 'Not measured in this run: `test/bench/history.mjs` failed (see the run’s output).\n';
-  }
-  if (flags.instructions) {
-    // Rates and CPU times under valgrind say nothing of the server's own: no page.
-    console.log(
-      `Instruction counts in ${join(flags.out, 'instructions')}; sum them up with ` +
-        `node test/bench/instructions-summary.mjs FILE... --handshakes ${config.storm.total}`,
-    );
-    return;
   }
   const page = renderPage(report, {
     versions: versions(root, relative(root, pagePath)),

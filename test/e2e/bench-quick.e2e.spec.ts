@@ -311,8 +311,12 @@ describe('benchmark, quick mode', () => {
       ]);
       if (bench.code !== 0) console.error(bench.output);
       expect(bench.code).toBe(0);
-      // No page from counts taken under valgrind.
+      // No table and no page from rates taken under valgrind; the command that sums the counts up.
       expect(existsSync(join(dir, 'benchmarks.md'))).toBe(false);
+      expect(existsSync(join(dir, 'quick.md'))).toBe(false);
+      expect(bench.output).toMatch(
+        /node test\/bench\/instructions-summary\.mjs \S+\.callgrind \S+\.callgrind --handshakes 500/,
+      );
       const files = readdirSync(join(dir, 'instructions')).toSorted();
       expect(files).toEqual([
         expect.stringMatching(/^handshake-library-express-\d+\.callgrind$/),
@@ -345,6 +349,18 @@ describe('benchmark, quick mode', () => {
       ]);
       expect(refused.code).toBe(2);
       expect(refused.output).toContain('--instructions counts handshake storms only');
+      const unknown = await runNode([...quickStorm('raw-ws,no-such-server'), '--out', dir]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.output).toContain('--servers: no chosen scenario has no-such-server');
+      const notCallgrind = await runNode([
+        'test/bench/instructions-summary.mjs',
+        join(dir, 'instructions', files[0]),
+        join(ROOT, 'package.json'),
+        '--handshakes',
+        '500',
+      ]);
+      expect(notCallgrind.code).toBe(2);
+      expect(notCallgrind.output).toContain('package.json: not a callgrind file');
     },
     600_000,
   );
