@@ -377,9 +377,10 @@ function withBaseline(scenario) {
 
 const only = flags.only?.split(',');
 const onlyServers = flags.servers?.split(',');
-const scenarios = SCENARIOS.filter(
+const chosen = SCENARIOS.filter(
   (scenario) => !only || only.includes(scenario.id) || only.includes(scenario.kind),
-)
+);
+const scenarios = chosen
   .map((scenario) =>
     onlyServers
       ? { ...scenario, servers: scenario.servers.filter((id) => onlyServers.includes(id)) }
@@ -391,12 +392,7 @@ const scenarios = SCENARIOS.filter(
   );
 // A server name that no chosen scenario has would otherwise be skipped without a word.
 const unknownServers = (onlyServers ?? []).filter(
-  (id) =>
-    !SCENARIOS.some(
-      (scenario) =>
-        (!only || only.includes(scenario.id) || only.includes(scenario.kind)) &&
-        scenario.servers.includes(id),
-    ),
+  (id) => !chosen.some((scenario) => scenario.servers.includes(id)),
 );
 if (unknownServers.length > 0) {
   console.error(`--servers: no chosen scenario has ${unknownServers.join(', ')}`);
