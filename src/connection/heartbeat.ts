@@ -62,7 +62,11 @@ export class Heartbeat {
 
 type Visit = (handler: WebSocketHandler, ticks: number) => void;
 
-/** A set of connections visited by one shared timer, which runs only while the set is not empty. */
+/**
+ * A set of connections visited by one shared timer, which runs while the set has members and stops
+ * at the first tick that finds it empty: connections that come and go (a reconnect storm) do not
+ * start and stop a timer each.
+ */
 class Wheel {
   private readonly members = new Set<WebSocketHandler>();
   private timer: NodeJS.Timeout | undefined;
@@ -83,7 +87,6 @@ class Wheel {
 
   delete(handler: WebSocketHandler): void {
     this.members.delete(handler);
-    if (this.members.size === 0) this.stop();
   }
 
   stop(): void {
@@ -92,6 +95,7 @@ class Wheel {
   }
 
   private tick(): void {
+    if (this.members.size === 0) this.stop();
     for (const handler of this.members) this.visit(handler, this.ticks);
   }
 }

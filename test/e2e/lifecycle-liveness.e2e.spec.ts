@@ -14,6 +14,8 @@ import { pauseReading, sleep, useLifecycleApp } from './lifecycle.helpers.js';
 
 const HEARTBEAT_MS = 200;
 const IDLE_MS = 400;
+/** An interval no other route has, so its wheel's timer is counted from its first connection. */
+const CHURN_HEARTBEAT_MS = 3 * HEARTBEAT_MS;
 
 const closes = new Map<string, { code: number; reason: string; at: number }>();
 const pongs = new Map<string, number>();
@@ -35,6 +37,9 @@ class LivenessController {
 
   @WebSocketRoute('beat-again', LivenessHandler, { heartbeatMs: 2 * HEARTBEAT_MS })
   beatAgain() {}
+
+  @WebSocketRoute('beat-churn', LivenessHandler, { heartbeatMs: CHURN_HEARTBEAT_MS })
+  beatChurn() {}
 
   @WebSocketRoute('idle-again', LivenessHandler, { idleTimeoutMs: 10 * IDLE_MS, heartbeatMs: 0 })
   idleAgain() {}
@@ -171,6 +176,27 @@ describe('connection liveness (express)', () => {
       // 40 more connections, one more interval (the idle check's)
       expect(repeating.count).toBe(2);
       expect(server.registry.size).toBeGreaterThanOrEqual(41);
+    } finally {
+      repeating.stop();
+    }
+  });
+
+  it('keeps the timer while connections come and go, and stops it at a tick with none open', async () => {
+    const repeating = countRepeatingTimers();
+    try {
+      // one at a time: the route has no connection between two of them
+      for (let i = 0; i < 10; i++) {
+        const { client, handler } = await server.open('/beat-churn');
+        client.close();
+        await until(() => closes.has(handler.id), 2000, 'the connection to close');
+      }
+      expect(repeating.count).toBe(1);
+      // a tick finds the route empty and stops the timer: the next connection starts a new one
+      await sleep(2.5 * CHURN_HEARTBEAT_MS);
+      const { handler } = await server.open('/beat-churn');
+      expect(repeating.count).toBe(2);
+      // and it pings that connection as before
+      await until(() => (pongs.get(handler.id) ?? 0) >= 1, 4 * CHURN_HEARTBEAT_MS, 'a pong');
     } finally {
       repeating.stop();
     }
