@@ -75,7 +75,11 @@ const KIND_METHOD = {
     'with an `async canActivate()`; the peers get an async route middleware (`express-ws`) or an ' +
     'async `preValidation` hook (`@fastify/websocket`), raw `ws` an `await` before `handleUpgrade`. ' +
     '“One trivial middleware” is `app.use((req, res, next) => next())` on Express and one ' +
-    '`onRequest` hook on Fastify.',
+    '`onRequest` hook on Fastify. The controls: each peer on the platform instance of an empty ' +
+    'Nest app (what Nest’s adapter adds to it), and “a Nest @Get() route calling ws handleUpgrade” ' +
+    '(the upgrade dispatched into the app as this library does, into a plain controller route ' +
+    'that hands the socket to `ws`, with nothing of this library: what Nest’s adapter and route ' +
+    'pipeline cost a WebSocket route by themselves).',
   memory: (config) =>
     `**Memory.** 200 connections opened and closed first (the first handshake compiles the request ` +
     `path), then RSS after three forced GCs, ${config.memory.connections} idle connections opened, ` +

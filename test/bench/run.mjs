@@ -186,6 +186,18 @@ const SERVERS = {
     args: ['spin'],
     label: '@fastify/websocket 11, Fastify 5, 60 µs busy loop in the route (a control)',
   },
+  // Controls: a plain Nest `@Get()` route that hands the socket to ws, nothing of this library;
+  // what Nest's adapter and route pipeline cost a WebSocket route by themselves.
+  'nest-route-express': {
+    script: 'nest-route.mjs',
+    args: ['express'],
+    label: 'a Nest @Get() route calling ws handleUpgrade, Express (a control)',
+  },
+  'nest-route-fastify': {
+    script: 'nest-route.mjs',
+    args: ['fastify'],
+    label: 'a Nest @Get() route calling ws handleUpgrade, Fastify (a control)',
+  },
 };
 
 /**
@@ -290,6 +302,8 @@ const SCENARIOS = [
       'express-ws-nest',
       'fastify-websocket-nest',
       'fastify-websocket-spin',
+      'nest-route-express',
+      'nest-route-fastify',
     ],
     title: `Handshake storm: ${config.storm.total} connect-upgrade-close, ${config.storm.parallel} in flight`,
   },
