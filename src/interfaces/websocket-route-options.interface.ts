@@ -19,6 +19,9 @@ export type ProtocolSelector = (
 /**
  * Options of one WebSocket route: the third argument of `@WebSocketRoute()`.
  * Every option may also be given to `WsModule.forRoot()`, where it becomes the default of every route.
+ * A bad value fails bootstrap with an `Error` naming the route and the option: numbers must be
+ * integers and not negative, and the four timeouts (`closeTimeoutMs`, `handshakeTimeoutMs`,
+ * `heartbeatMs`, `idleTimeoutMs`) at most 2147483647 ms, Node's longest timer.
  */
 export interface WebSocketRouteOptions {
   /** Largest message accepted, in bytes; a bigger one closes the connection with 1009. Default 1 MiB (1048576). */

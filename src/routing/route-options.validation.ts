@@ -16,20 +16,37 @@ const MINIMUMS: Record<NumericOption, number> = {
   maxBackpressure: 0,
 };
 
+/** Node's longest timer (2^31 - 1 ms): a longer delay fires after 1 ms, with only a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The options that become a timer's delay, and so cannot exceed `MAX_TIMER_MS`. */
+const TIMERS: ReadonlySet<NumericOption> = new Set([
+  'closeTimeoutMs',
+  'handshakeTimeoutMs',
+  'heartbeatMs',
+  'idleTimeoutMs',
+]);
+
 const CHOICES: Record<'backpressure' | 'sendAfterClose', readonly string[]> = {
   backpressure: ['close', 'drop'],
   sendAfterClose: ['ignore', 'throw'],
 };
 
 /**
- * Fails bootstrap on an option a route cannot run with (a negative timeout, a misspelt policy),
- * naming the route and the option, instead of misbehaving later. `route`: `"/x" (Controller.method)`.
+ * Fails bootstrap on an option a route cannot run with (a negative timeout, one longer than Node's
+ * timers allow, a misspelt policy), naming the route and the option, instead of misbehaving later.
+ * `route`: `"/x" (Controller.method)`.
  */
 export function assertValidOptions(options: ResolvedRouteOptions, route: string): void {
   for (const [option, minimum] of Object.entries(MINIMUMS) as [NumericOption, number][]) {
     const value = options[option];
     const integer = Number.isInteger(value) || (option === 'maxConnections' && value === Infinity);
-    if (typeof value !== 'number' || !integer || value < minimum) {
+    if (TIMERS.has(option)) {
+      if (typeof value !== 'number' || !integer || value < minimum || value > MAX_TIMER_MS) {
+        const expected = `an integer of milliseconds from ${minimum} to ${MAX_TIMER_MS}`;
+        throw new Error(invalidOptionMessage(route, option, value, expected));
+      }
+    } else if (typeof value !== 'number' || !integer || value < minimum) {
       throw new Error(invalidOptionMessage(route, option, value, `an integer >= ${minimum}`));
     }
   }

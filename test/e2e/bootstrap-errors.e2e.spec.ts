@@ -168,14 +168,38 @@ describe.each(SERVERS)(
         { closeTimeoutMs: -1 },
       );
       expect(negative.message).toBe(
-        invalidOptionMessage(label, 'closeTimeoutMs', -1, 'an integer >= 0'),
+        invalidOptionMessage(
+          label,
+          'closeTimeoutMs',
+          -1,
+          'an integer of milliseconds from 0 to 2147483647',
+        ),
       );
+      // Longer than Node's longest timer: Node would fire it after 1 ms, closing every connection.
+      for (const [option, value] of [
+        ['heartbeatMs', 3_000_000_000],
+        ['idleTimeoutMs', 10_000_000_000],
+        ['closeTimeoutMs', 2 ** 31],
+        ['handshakeTimeoutMs', 2 ** 31],
+      ] as const) {
+        const tooLong = await bootstrapError(server, [
+          routeController('ChatController', EchoHandler, { [option]: value }),
+        ]);
+        expect(tooLong.message).toBe(
+          invalidOptionMessage(
+            label,
+            option,
+            value,
+            `an integer of milliseconds from ${option === 'handshakeTimeoutMs' ? 1 : 0} to 2147483647`,
+          ),
+        );
+      }
       // A number parsed from an unset environment variable: the message says NaN, not null.
       const parsed = await bootstrapError(server, [
         routeController('ChatController', EchoHandler, { heartbeatMs: Number(undefined) }),
       ]);
       expect(parsed.message).toContain(
-        `${label}: option heartbeatMs is NaN; expected an integer >= 0`,
+        `${label}: option heartbeatMs is NaN; expected an integer of milliseconds from 0 to 2147483647`,
       );
       // An origin without its scheme would never match a browser's Origin: refused at bootstrap.
       const schemeless = await bootstrapError(server, [
