@@ -10,6 +10,9 @@ export const routeAppliedTwiceMessage = (method: string) =>
 export const handlerFailedMessage = (path: string, id: string) =>
   `WebSocket handler of route "${path}" (connection ${id}) failed; closing it with 1011`;
 
+export const onCloseFailedMessage = (path: string, id: string) =>
+  `onClose of the WebSocket handler of route "${path}" (connection ${id}) failed; the connection had closed already`;
+
 export const guardFailedMessage = (path: string) =>
   `A guard of WebSocket route "${path}" threw; the handshake was answered 500`;
 

@@ -25,7 +25,11 @@ import { createHandlerFactory } from '../handler/handler.factory.js';
 import type { AcceptHandshake } from '../interfaces/accepted-handshake.interface.js';
 import { WebSocketRegistry } from '../registry/websocket.registry.js';
 import { routeLabel, type Route } from '../routing/route.js';
-import { handlerFailedMessage, upgradeFailedMessage } from '../ws.messages.js';
+import {
+  handlerFailedMessage,
+  onCloseFailedMessage,
+  upgradeFailedMessage,
+} from '../ws.messages.js';
 import { WebSocketCloseCode } from '../close-codes.js';
 import { sentCloseCodeOf } from '../internals/ws.internals.js';
 import { settleCall } from '../util/async.js';
@@ -251,7 +255,7 @@ export class ConnectionLifecycle {
   }
 
   private logCloseError(handler: WebSocketHandler, error: unknown): void {
-    this.logger.error(handlerFailedMessage(handler.path, handler.id), stackOf(error));
+    this.logger.error(onCloseFailedMessage(handler.path, handler.id), stackOf(error));
   }
 }
 

@@ -101,6 +101,11 @@ class FailingHandler extends WebSocketHandler {
     const failOpen = this.query.get('open');
     if (failOpen) throw ERRORS[failOpen]();
   }
+  override onClose() {
+    const failClose = this.query.get('close');
+    if (failClose === 'throw') throw new Error('onClose threw');
+    if (failClose === 'reject') return Promise.reject(new Error('onClose rejected'));
+  }
   override onMessage(data: WebSocketMessage) {
     const [how, name] = (data as string).split(':');
     if (how === 'echo') return void this.send(name);
@@ -240,6 +245,26 @@ describe.each(ADAPTERS)('errors and exception filters (%s)', (adapter) => {
     bystander.client.send('echo:unharmed');
     expect(await echo).toBe('unharmed');
     expect(bystander.client.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('an onClose that throws or rejects is logged as such, with the stack; other connections go on', async () => {
+    const bystander = await server.open('/plain');
+    for (const how of ['throw', 'reject']) {
+      logger.clear();
+      const { client, handler } = await server.open(`/plain?close=${how}`);
+      const clientClosed = closed(client);
+      client.close(4000, 'bye');
+      await until(() => routeErrors().length === 1, 2000, 'the onClose error to be logged');
+      const [entry] = routeErrors();
+      expect(entry.message).toBe(
+        `onClose of the WebSocket handler of route "/plain" (connection ${handler.id}) failed; the connection had closed already`,
+      );
+      expect(entry.detail).toContain(how === 'throw' ? 'onClose threw' : 'onClose rejected');
+      expect((await clientClosed).code).toBe(4000);
+    }
+    const echo = nextMessage(bystander.client);
+    bystander.client.send('echo:unharmed');
+    expect(await echo).toBe('unharmed');
   });
 
   it('a WebSocketCloseException with a code that may not be sent closes with 1011 and logs why', async () => {
