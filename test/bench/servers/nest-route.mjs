@@ -59,7 +59,10 @@ server.on('upgrade', (request, socket, head) => {
   request[kSocket] = socket;
   request[kHead] = head;
   const response = new ServerResponse(request);
+  response.shouldKeepAlive = false;
   response.assignSocket(socket);
+  // An answer of the app instead of a 101 (a 404 for another path) ends the exchange.
+  response.on('finish', () => socket.end());
   server.emit('request', request, response);
 });
 
