@@ -14,8 +14,11 @@ import { pauseReading, sleep, useLifecycleApp } from './lifecycle.helpers.js';
 
 const HEARTBEAT_MS = 200;
 const IDLE_MS = 400;
-/** An interval no other route has, so its wheel's timer is counted from its first connection. */
-const CHURN_HEARTBEAT_MS = 3 * HEARTBEAT_MS;
+/**
+ * An interval no other route has, so its wheel's timer is counted from its first connection; long
+ * enough that a few connections opened and closed one after the other all fall before its first tick.
+ */
+const CHURN_HEARTBEAT_MS = 1500;
 
 const closes = new Map<string, { code: number; reason: string; at: number }>();
 const pongs = new Map<string, number>();
@@ -185,14 +188,14 @@ describe('connection liveness (express)', () => {
     const repeating = countRepeatingTimers();
     try {
       // one at a time: the route has no connection between two of them
-      for (let i = 0; i < 10; i++) {
+      for (let i = 0; i < 5; i++) {
         const { client, handler } = await server.open('/beat-churn');
         client.close();
         await until(() => closes.has(handler.id), 2000, 'the connection to close');
       }
       expect(repeating.count).toBe(1);
       // a tick finds the route empty and stops the timer: the next connection starts a new one
-      await sleep(2.5 * CHURN_HEARTBEAT_MS);
+      await sleep(2 * CHURN_HEARTBEAT_MS);
       const { handler } = await server.open('/beat-churn');
       expect(repeating.count).toBe(2);
       // and it pings that connection as before
