@@ -493,7 +493,12 @@ function startServer(id, scenarioId) {
 }
 
 function startLoad() {
-  return new ChildProcessPeer(join(here, 'load.mjs'), [], { prefix: prefix(1), label: 'load' });
+  return new ChildProcessPeer(join(here, 'load.mjs'), [], {
+    prefix: prefix(1),
+    label: 'load',
+    // A storm against a server under valgrind lasts as much longer as the server is slower.
+    timeoutFactor: flags.instructions ? 20 : 1,
+  });
 }
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
