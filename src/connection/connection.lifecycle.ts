@@ -40,9 +40,7 @@ import { RouteConnections, type ConnectionHooks } from './route-connections.js';
 
 /** The handler of a `ws` socket, set once when the connection opens. */
 const kHandler = Symbol('handler');
-type BoundSocket = WebSocket & { [kHandler]: WebSocketHandler };
 
-type SocketListener = (this: WebSocket, ...args: any[]) => void;
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
@@ -91,6 +89,7 @@ export class ConnectionLifecycle {
           mapError: createErrorMapper(this.contextCreator, route),
           registry: this.registry,
           lifecycle: this,
+          socketClass: HandlerSocket,
         }),
       );
     }
@@ -149,12 +148,8 @@ export class ConnectionLifecycle {
     handler[kDrainPending] = undefined;
     handler[kClosed] = undefined;
     handler[kCloseSent] = undefined;
-    (socket as BoundSocket)[kHandler] = handler;
-    socket.on('message', onSocketMessage as SocketListener);
-    socket.on('close', onSocketClose as SocketListener);
-    socket.on('error', onSocketError as SocketListener);
-    socket.on('pong', onSocketPong as SocketListener);
-    socket.on('ping', onSocketPing as SocketListener);
+    // From now on the socket's events reach the handler (see `HandlerSocket`).
+    (socket as HandlerSocket)[kHandler] = handler;
     route.counters.open++;
     this.registry.add(handler);
     this.heartbeat.add(handler, route.options.heartbeatMs, route.options.idleTimeoutMs);
@@ -303,8 +298,7 @@ function deliver(handler: WebSocketHandler, message: WebSocketMessage): void {
   handler[kStreams]?.messages?.next(message);
 }
 
-function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): void {
-  const handler = this[kHandler];
+function onSocketMessage(handler: WebSocketHandler, data: Buffer, isBinary: boolean): void {
   const route = routeOf(handler);
   route.counters.messagesIn++;
   route.counters.bytesIn += data.length;
@@ -321,14 +315,12 @@ function onSocketMessage(this: BoundSocket, data: Buffer, isBinary: boolean): vo
   else deliver(handler, message);
 }
 
-function onSocketClose(this: BoundSocket, code: number, reason: Buffer): void {
-  const handler = this[kHandler];
+function onSocketClose(handler: WebSocketHandler, code: number, reason: Buffer): void {
   // most closes carry no reason: no decode
   lifecycleOf(handler).release(handler, code, reason.length === 0 ? '' : reason.toString());
 }
 
-function onSocketError(this: BoundSocket, error: Error): void {
-  const handler = this[kHandler];
+function onSocketError(handler: WebSocketHandler, error: Error): void {
   // `ws` refused a frame and sent a close frame with this code before telling us.
   if (handler[kCloseSent] === undefined) {
     const code = sentCloseCodeOf(error);
@@ -337,12 +329,46 @@ function onSocketError(this: BoundSocket, error: Error): void {
   lifecycleOf(handler).runHook(handler, handler.onError, error);
 }
 
-function onSocketPing(this: BoundSocket): void {
-  this[kHandler][kAlive] = true;
-}
-
-function onSocketPong(this: BoundSocket, data: Buffer): void {
-  const handler = this[kHandler];
+function onSocketPong(handler: WebSocketHandler, data: Buffer): void {
   handler[kAlive] = true;
   if (handler.onPong !== undefined) lifecycleOf(handler).runHook(handler, handler.onPong, data);
+}
+
+/**
+ * The `WebSocket` class of the routes' `ws` servers (their `WebSocket` option). Its events go
+ * straight to the handler set on it when the connection opens, as a switch: no listener is
+ * registered per connection. Listeners added with `on()` still get every event after the handler.
+ * An `error` with neither a handler nor a listener is dropped (the socket closes itself), where
+ * `EventEmitter` would throw it out of `ws`.
+ */
+class HandlerSocket extends WebSocket {
+  declare [kHandler]: WebSocketHandler | undefined;
+
+  // `ws` emits with at most two arguments; `arguments` goes on as it is to other listeners.
+  override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+    const handler = this[kHandler];
+    if (handler !== undefined) {
+      switch (event) {
+        case 'message':
+          onSocketMessage(handler, a as Buffer, b as boolean);
+          break;
+        case 'close':
+          onSocketClose(handler, a as number, b as Buffer);
+          break;
+        case 'error':
+          onSocketError(handler, a as Error);
+          break;
+        case 'pong':
+          onSocketPong(handler, a as Buffer);
+          break;
+        case 'ping':
+          // a client's ping shows it is alive too; `ws` answered it already
+          handler[kAlive] = true;
+          break;
+      }
+    }
+    if (this.listenerCount(event) === 0) return handler !== undefined;
+    // oxlint-disable-next-line prefer-rest-params
+    return Reflect.apply(WebSocket.prototype.emit, this, arguments) as boolean;
+  }
 }

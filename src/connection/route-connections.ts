@@ -24,6 +24,8 @@ export interface RouteConnectionsInit {
   mapError: ErrorMapper;
   registry: WebSocketRegistry;
   lifecycle: ConnectionHooks;
+  /** The `WebSocket` class `ws` builds for each connection (`ws`'s `WebSocket` option). */
+  socketClass: typeof WebSocket;
 }
 
 /**
@@ -64,7 +66,7 @@ export class RouteConnections implements HandlerContext {
     this.mapError = init.mapError;
     this.registry = init.registry;
     this.lifecycle = init.lifecycle;
-    this.server = this.createServer();
+    this.server = this.createServer(init.socketClass);
   }
 
   /** Calls the decorated controller method with the handler. */
@@ -119,7 +121,7 @@ export class RouteConnections implements HandlerContext {
    * `ws` does framing, masking, UTF-8 and permessage-deflate. The registry tracks clients, so `ws`
    * does not (`clientTracking: false`); the subprotocol was chosen by the handshake step.
    */
-  private createServer(): WebSocketServer {
+  private createServer(socketClass: typeof WebSocket): WebSocketServer {
     const { options } = this;
     // ws (8.23+) bounds the close handshake with its own timer per closing socket: `closeTimeout`
     // makes it `closeTimeoutMs`, so there is no second timer of ours. @types/ws 8.18 lacks it.
@@ -131,6 +133,7 @@ export class RouteConnections implements HandlerContext {
       allowSynchronousEvents: true,
       closeTimeout: options.closeTimeoutMs,
       handleProtocols: () => this.protocol || false,
+      WebSocket: socketClass,
     };
     const server = new WebSocketServer(serverOptions);
     // The headers the app set for the 101 (e.g. a session's `Set-Cookie`); RFC 6455's stay ours.

@@ -1,4 +1,6 @@
 import { Controller, Get, Injectable, Logger, Module, type INestApplication } from '@nestjs/common';
+import { connect as netConnect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import {
@@ -323,6 +325,36 @@ describe.each(ADAPTERS)('handshake (%s)', (adapter) => {
     clients.push(client);
     expect((await closed(client)).code).toBe(1011);
     expect(String(logged.mock.calls[0]?.[1])).toContain('constructor failed');
+    const echo = await open('/echo');
+    echo.send('still serving');
+    expect(await nextMessage(echo)).toBe('still serving');
+  });
+
+  it('drops a bad frame on a socket whose handler could not be created: the process goes on', async () => {
+    await boot();
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      // The handshake and an unmasked frame (RFC 6455 5.1: a client masks every frame) in one
+      // write: `ws` reads the frame right after the 101, while the 1011 close is under way.
+      const socket = netConnect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.resume();
+      const closedSocket = new Promise((resolve) => socket.once('close', resolve));
+      socket.write(
+        Buffer.concat([
+          Buffer.from(handshakeRequest('/exploding')),
+          Buffer.from([0x81, 0x02, 0x68, 0x69]),
+        ]),
+      );
+      await closedSocket;
+      await sleep(50);
+    } finally {
+      process.removeListener('uncaughtException', record);
+    }
+    expect(uncaught).toEqual([]);
     const echo = await open('/echo');
     echo.send('still serving');
     expect(await nextMessage(echo)).toBe('still serving');
