@@ -45,12 +45,12 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * From an accepted handshake to `onClose`: `ws`'s `handleUpgrade` (the 101) on the route's server,
- * then creates the handler, attaches the socket's listeners synchronously (so no frame is lost),
- * runs the controller method and `onOpen()` while holding messages that arrive meanwhile, tracks
- * the connection, and routes every hook error.
+ * then creates the handler and sets it on the socket synchronously (so no frame is lost), runs the
+ * controller method and `onOpen()` while holding messages that arrive meanwhile, tracks the
+ * connection, and routes every hook error.
  *
- * The listeners are shared functions that find their handler on the socket: no closure per
- * connection.
+ * The socket's events reach shared functions through `HandlerSocket`'s `emit`: no listener and no
+ * closure per connection.
  */
 @Injectable()
 export class ConnectionLifecycle {
@@ -228,7 +228,7 @@ export class ConnectionLifecycle {
     this.handleError(handler, error);
   }
 
-  /** @internal called by the socket's close listener. */
+  /** @internal called on the socket's `close` event. */
   release(handler: WebSocketHandler, code: number, reason: string): void {
     // The close this server started, not the peer's answer to it (or 1006 when it gave none).
     const sent = handler[kCloseSent];
@@ -335,11 +335,13 @@ function onSocketPong(handler: WebSocketHandler, data: Buffer): void {
 }
 
 /**
- * The `WebSocket` class of the routes' `ws` servers (their `WebSocket` option). Its events go
- * straight to the handler set on it when the connection opens, as a switch: no listener is
- * registered per connection. Listeners added with `on()` still get every event after the handler.
- * An `error` with neither a handler nor a listener is dropped (the socket closes itself), where
- * `EventEmitter` would throw it out of `ws`.
+ * The `WebSocket` class of the routes' `ws` servers (their `WebSocket` option). The events `ws`
+ * documents for a server-side socket (`message`, `close`, `error`, `ping`, `pong`, with its
+ * arguments) go straight to the handler set on it when the connection opens, as a switch: no
+ * listener is registered per connection. Listeners added with `on()` still get every event, after
+ * the handler. An `error` with neither a handler nor a listener is dropped, where `EventEmitter`
+ * would throw it out of `ws`: the only socket without a handler is one whose handler could not be
+ * created, closing with 1011 already.
  */
 class HandlerSocket extends WebSocket {
   declare [kHandler]: WebSocketHandler | undefined;
@@ -347,7 +349,9 @@ class HandlerSocket extends WebSocket {
   // `ws` emits with at most two arguments; `arguments` goes on as it is to other listeners.
   override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
     const handler = this[kHandler];
+    let handled = false;
     if (handler !== undefined) {
+      handled = true;
       switch (event) {
         case 'message':
           onSocketMessage(handler, a as Buffer, b as boolean);
@@ -365,9 +369,11 @@ class HandlerSocket extends WebSocket {
           // a client's ping shows it is alive too; `ws` answered it already
           handler[kAlive] = true;
           break;
+        default:
+          handled = false;
       }
     }
-    if (this.listenerCount(event) === 0) return handler !== undefined;
+    if (this.listenerCount(event) === 0) return handled;
     // oxlint-disable-next-line prefer-rest-params
     return Reflect.apply(WebSocket.prototype.emit, this, arguments) as boolean;
   }

@@ -10,7 +10,7 @@ import type { WebSocketRegistry } from '../registry/websocket.registry.js';
 import type { Route, RouteCounters } from '../routing/route.js';
 import type { ErrorMapper } from './error-mapper.js';
 
-/** What the socket listeners call on the connection lifecycle (declared here: no file cycle). */
+/** What the socket's events call on the connection lifecycle (declared here: no file cycle). */
 export interface ConnectionHooks {
   runHook<T>(handler: object, hook: ((arg: T) => unknown) | undefined, arg?: T): void;
   handleError(handler: WebSocketHandler, error: unknown, data?: WebSocketMessage): void;

@@ -45,6 +45,9 @@ class SlowOpenHandler extends WebSocketHandler {
     events.push(`message:${data as string}`);
     this.send(`got ${data as string}`);
   }
+  override onClose(code: number) {
+    events.push(`close:${code}`);
+  }
 }
 
 /** A subclass that overrides onMessage: it must see text as strings, not the echo fast path's Buffers. */
@@ -253,6 +256,23 @@ describe.each(ADAPTERS)('core: WebSocket routes in a Nest app (%s)', (adapter) =
       'message:2',
       'message:3',
     ]);
+  });
+
+  it('drops the held messages when the peer closes before onOpen settled: onClose at once, no onMessage', async () => {
+    await boot();
+    events.length = 0;
+    const client = await open('/slow');
+    client.send('1');
+    client.send('2');
+    expect((await client.close(4001)).code).toBe(4001);
+    // the controller method takes 50 ms and onOpen 100 ms: wait past both
+    await until(() => events.includes('controller:end'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(events.filter((event) => event.startsWith('message:'))).toEqual([]);
+    expect(events.filter((event) => event.startsWith('close:'))).toEqual(['close:4001']);
+    // onOpen runs only if the close came after the controller method returned, and then ends last
+    const opened = events.includes('open:start');
+    expect(events.at(-1)).toBe(opened ? 'open:end' : 'controller:end');
   });
 
   it('closes with 1011 when a hook throws or rejects, and other connections go on', async () => {
