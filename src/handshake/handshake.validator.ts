@@ -35,24 +35,25 @@ export function hasToken(header: string | undefined, token: string): boolean {
   return false;
 }
 
-/** How many times a header appears in `rawHeaders` (names and values alternate). */
-function countHeader(rawHeaders: string[], lowerCaseName: string): number {
-  let count = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2)
-    if (
-      rawHeaders[i].length === lowerCaseName.length &&
-      rawHeaders[i].toLowerCase() === lowerCaseName
-    )
-      count++;
-  return count;
+/** Node's `headers` view of a repeated header: its values joined with ", " (RFC 9110 5.3). */
+function joined(previous: string | undefined, value: string): string {
+  return previous === undefined ? value : `${previous}, ${value}`;
+}
+
+function isName(name: string, lowerCaseName: string): boolean {
+  return name === lowerCaseName || name.toLowerCase() === lowerCaseName;
 }
 
 /**
  * RFC 6455 section 4.2.1 and 4.2.2, stricter than `ws`: returns why the upgrade request is not a
  * valid opening handshake, or undefined when it is.
+ *
+ * It reads `rawHeaders` in one pass, as Node's `headers` would give them (the first `Host`, other
+ * repeated headers joined), rather than `headers` itself: Node builds that object on first read,
+ * and V8 would compile the building into this function as well as into the code (`ws`, the
+ * platform) that reads `headers` next.
  */
 export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejection | undefined {
-  const headers = request.headers;
   if (request.method !== 'GET') {
     return notGetRejection();
   }
@@ -62,26 +63,57 @@ export function validateUpgradeRequest(request: IncomingMessage): HandshakeRejec
   ) {
     return oldHttpRejection();
   }
-  if (!headers.host) return missingHostRejection();
+  const raw = request.rawHeaders;
+  let hosts = 0;
+  let host: string | undefined;
+  let upgrade: string | undefined;
+  let connection: string | undefined;
+  let version: string | undefined;
+  let key: string | undefined;
+  let extensions: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    // names and values alternate; the length picks the one name worth comparing
+    switch (name.length) {
+      case 4:
+        if (isName(name, 'host') && hosts++ === 0) host = value;
+        break;
+      case 7:
+        if (isName(name, 'upgrade')) upgrade = joined(upgrade, value);
+        break;
+      case 10:
+        if (isName(name, 'connection')) connection = joined(connection, value);
+        break;
+      case 17:
+        if (isName(name, 'sec-websocket-key')) key = joined(key, value);
+        break;
+      case 21:
+        if (isName(name, 'sec-websocket-version')) version = joined(version, value);
+        break;
+      case 24:
+        if (isName(name, 'sec-websocket-extensions')) extensions = joined(extensions, value);
+        break;
+    }
+  }
+  if (!host) return missingHostRejection();
   // Node keeps the first of several Host headers; RFC 7230 5.4 asks for a 400.
-  if (countHeader(request.rawHeaders, 'host') > 1) {
+  if (hosts > 1) {
     return repeatedHostRejection();
   }
   // One token, as `ws` requires too: a list such as "h2c, websocket" is refused here, with a reason.
-  if (headers.upgrade?.trim().toLowerCase() !== 'websocket') {
+  if (upgrade?.trim().toLowerCase() !== 'websocket') {
     return upgradeNotWebSocketRejection();
   }
-  if (!hasToken(headers.connection, 'upgrade')) {
+  if (!hasToken(connection, 'upgrade')) {
     return connectionNotUpgradeRejection();
   }
-  if (headers['sec-websocket-version'] !== '13') {
+  if (version !== '13') {
     return unsupportedVersionRejection();
   }
-  const key = headers['sec-websocket-key'];
   if (key === undefined || !KEY_PATTERN.test(key)) {
     return badKeyRejection();
   }
-  const extensions = headers['sec-websocket-extensions'];
   if (extensions !== undefined) {
     try {
       parseExtensions(extensions);
