@@ -41,13 +41,13 @@ export function assertValidOptions(options: ResolvedRouteOptions, route: string)
   for (const [option, minimum] of Object.entries(MINIMUMS) as [NumericOption, number][]) {
     const value = options[option];
     const integer = Number.isInteger(value) || (option === 'maxConnections' && value === Infinity);
-    if (TIMERS.has(option)) {
-      if (typeof value !== 'number' || !integer || value < minimum || value > MAX_TIMER_MS) {
-        const expected = `an integer of milliseconds from ${minimum} to ${MAX_TIMER_MS}`;
-        throw new Error(invalidOptionMessage(route, option, value, expected));
-      }
-    } else if (typeof value !== 'number' || !integer || value < minimum) {
-      throw new Error(invalidOptionMessage(route, option, value, `an integer >= ${minimum}`));
+    const timer = TIMERS.has(option);
+    const maximum = timer ? MAX_TIMER_MS : Infinity;
+    if (typeof value !== 'number' || !integer || value < minimum || value > maximum) {
+      const expected = timer
+        ? `an integer of milliseconds from ${minimum} to ${MAX_TIMER_MS}`
+        : `an integer >= ${minimum}`;
+      throw new Error(invalidOptionMessage(route, option, value, expected));
     }
   }
   for (const [option, choices] of Object.entries(CHOICES) as [
